@@ -1,0 +1,47 @@
+"""The `coexplore` command. Thin: parse, call the library, print.
+
+Each concern registers its commands from its own module (`hardware.py`, `nets.py`, `pose.py`,
+`search.py`), so the command groups stay small and independent.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from coexplore.cli.common import run_guarded
+
+app = typer.Typer(
+    name="coexplore",
+    help="CNN/FPGA co-exploration: search a Stacked Hourglass network and its FPGA accelerator together.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """CNN/FPGA co-exploration: search a Stacked Hourglass network and its FPGA accelerator together."""
+
+
+def _register() -> None:
+    # Imported here so that a missing optional part never breaks `coexplore --help`.
+    from coexplore.cli import hardware, nets, pose, search
+
+    for module in (hardware, nets, pose, search):
+        module.register(app)
+
+
+def main() -> None:
+    _register()
+    sys.exit(run_guarded(app))
+
+
+@app.command("version")
+def version() -> None:
+    """Print the coexplore version."""
+    from importlib.metadata import version as _version
+
+    typer.echo(_version("coexplore"))

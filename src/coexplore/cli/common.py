@@ -1,0 +1,50 @@
+"""What every command shares: the one-line error path, JSON output, rich console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from coexplore.errors import CoexploreError
+
+console = Console()
+err_console = Console(stderr=True)
+
+USAGE_ERROR_EXIT = 2
+
+
+def run_guarded(app: typer.Typer) -> int:
+    """Run the typer app; a CoexploreError becomes one red line on stderr and exit code 2.
+
+    Usage errors (unknown flag, missing argument) are reported by typer itself, also with exit 2.
+    """
+    try:
+        app()
+    except CoexploreError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return USAGE_ERROR_EXIT
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/] — finished work is stored; re-run the same command to resume")
+        return 130
+    return 0
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for `--json`: plain JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=1, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    raise TypeError(f"not JSON serialisable: {type(obj)}")

@@ -1,0 +1,253 @@
+"""The layer IR: plain data describing what a CNN asks of an accelerator.
+
+An `Op` is one layer with its shapes; a `Workload` is the ordered list of ops plus the tensors they
+read and write. Tensor names make skip branches visible: a tensor produced early and consumed much
+later (the hourglass's full-resolution branch) is "alive" across every op in between, and the cost
+model may have to park it in DRAM. No torch here: the IR is built from specs, traced models and ONNX
+files alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Literal
+
+from coexplore.errors import CoexploreError
+
+OpKind = Literal["conv", "fc", "pool", "upsample", "add", "concat"]
+OP_KINDS: tuple[str, ...] = ("conv", "fc", "pool", "upsample", "add", "concat")
+
+
+@dataclass(frozen=True)
+class Op:
+    """One layer. Channels follow Zhang et al. FPGA'15: N input maps, M output maps.
+
+    `conv` covers grouped and depthwise convolutions (`groups`), and transposed ones (`transposed`,
+    the `deconv` upsampling of an hourglass); `fc` is a 1×1 conv on a 1×1 map. For `add` and
+    `concat`, `inputs` lists every operand and `in_channels` is the channels of each operand (add)
+    or their sum (concat). `mode` is the pooling ("max"/"avg") or upsampling ("nearest"/"bilinear")
+    method.
+    """
+
+    name: str
+    kind: OpKind
+    in_channels: int
+    out_channels: int
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+    batch: int = 1
+    transposed: bool = False
+    mode: str = ""
+    inputs: tuple[str, ...] = ()
+    output: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in OP_KINDS:
+            raise CoexploreError(
+                f"unknown op kind {self.kind!r}", field=f"op {self.name}.kind", fix=f"use one of {OP_KINDS}"
+            )
+        for name in ("in_channels", "out_channels", "in_h", "in_w", "out_h", "out_w", "kernel", "stride", "groups", "batch"):
+            if getattr(self, name) < 1:
+                raise CoexploreError(f"must be ≥ 1, got {getattr(self, name)}", field=f"op {self.name}.{name}")
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise CoexploreError(
+                f"groups={self.groups} must divide in_channels={self.in_channels} and out_channels={self.out_channels}",
+                field=f"op {self.name}.groups",
+            )
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+
+    # --- sizes -------------------------------------------------------------------------------
+    @property
+    def is_conv_like(self) -> bool:
+        """Ops that run on the MAC array (conv and fc)."""
+        return self.kind in ("conv", "fc")
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.kind == "conv" and self.groups > 1 and self.groups == self.in_channels == self.out_channels
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates. Transposed convs: every input pixel meets every kernel tap."""
+        if not self.is_conv_like:
+            return 0
+        per_out_map = (self.in_channels // self.groups) * self.kernel * self.kernel
+        if self.transposed:
+            return self.batch * self.out_channels * self.in_h * self.in_w * per_out_map
+        return self.batch * self.out_channels * self.out_h * self.out_w * per_out_map
+
+    @property
+    def weight_elems(self) -> int:
+        if not self.is_conv_like:
+            return 0
+        return self.out_channels * (self.in_channels // self.groups) * self.kernel * self.kernel
+
+    @property
+    def input_elems(self) -> int:
+        """Elements read from all operands."""
+        operands = len(self.inputs) if self.kind == "add" and self.inputs else (2 if self.kind == "add" else 1)
+        return self.batch * self.in_channels * self.in_h * self.in_w * operands
+
+    @property
+    def output_elems(self) -> int:
+        return self.batch * self.out_channels * self.out_h * self.out_w
+
+    def shape_key(self) -> tuple:
+        """Everything that decides the cost of the op: identical keys cost the same."""
+        return tuple(
+            getattr(self, f.name) for f in fields(self) if f.name not in ("name", "inputs", "output")
+        ) + ((len(self.inputs) if self.kind == "add" else 0),)
+
+    def shape_str(self) -> str:
+        """A short human-readable shape, e.g. `conv 128→256 64×64 k3s1`."""
+        core = f"{self.in_channels}→{self.out_channels} {self.in_h}×{self.in_w}"
+        if (self.out_h, self.out_w) != (self.in_h, self.in_w):
+            core += f"→{self.out_h}×{self.out_w}"
+        if self.is_conv_like or self.kind == "pool":
+            core += f" k{self.kernel}s{self.stride}"
+        if self.groups > 1:
+            core += f" g{self.groups}"
+        return f"{self.kind} {core}"
+
+
+@dataclass(frozen=True)
+class UniqueOp:
+    """One distinct op shape and how many times it occurs (and which ops those are)."""
+
+    op: Op
+    count: int
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveRange:
+    """A tensor's life: produced by op `start` (-1 = network input), last read by op `end`."""
+
+    tensor: str
+    elems: int
+    start: int
+    end: int
+
+    @property
+    def span(self) -> int:
+        return self.end - self.start
+
+
+@dataclass
+class Workload:
+    """An ordered list of ops; the order is the execution order on the accelerator."""
+
+    name: str
+    ops: list[Op] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for op in self.ops:
+            if op.name in seen:
+                raise CoexploreError(f"duplicate op name {op.name!r}", field=f"workload {self.name}")
+            seen.add(op.name)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __iter__(self):
+        return iter(self.ops)
+
+    # --- views -------------------------------------------------------------------------------
+    @property
+    def macs(self) -> int:
+        return sum(op.macs for op in self.ops)
+
+    @property
+    def params(self) -> int:
+        """Weights of conv/fc layers (biases and batch-norm not counted)."""
+        return sum(op.weight_elems for op in self.ops)
+
+    def convs(self) -> list[Op]:
+        return [op for op in self.ops if op.is_conv_like]
+
+    def unique(self) -> list[UniqueOp]:
+        """Group identical op shapes with their multiplicity, in order of first appearance."""
+        groups: dict[tuple, list[Op]] = {}
+        for op in self.ops:
+            groups.setdefault(op.shape_key(), []).append(op)
+        return [UniqueOp(ops[0], len(ops), tuple(o.name for o in ops)) for ops in groups.values()]
+
+    def kind_counts(self) -> Counter:
+        return Counter(op.kind for op in self.ops)
+
+    def live_ranges(self) -> list[LiveRange]:
+        """Every tensor with the op that makes it and the last op that reads it."""
+        produced: dict[str, tuple[int, int]] = {}
+        last_use: dict[str, int] = {}
+        for i, op in enumerate(self.ops):
+            for t in op.inputs:
+                if t not in produced:  # a network input
+                    produced[t] = (-1, op.input_elems // max(len(op.inputs), 1))
+                last_use[t] = i
+            if op.output:
+                produced[op.output] = (i, op.output_elems)
+        return [
+            LiveRange(t, elems, start, last_use[t])
+            for t, (start, elems) in produced.items()
+            if t in last_use
+        ]
+
+    def skip_tensors(self) -> list[LiveRange]:
+        """Tensors that stay alive across other ops (not consumed by the very next op only).
+
+        These are the skip branches: a streaming accelerator cannot keep them in its tile buffers
+        and must write them to DRAM and read them back, unless it reserves on-chip memory for them.
+        """
+        return [lr for lr in self.live_ranges() if lr.start >= 0 and lr.span > 1]
+
+    def with_batch(self, batch: int) -> "Workload":
+        return Workload(self.name, [replace(op, batch=batch) for op in self.ops])
+
+    # --- serialisation ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"name": self.name, "ops": [_op_to_dict(op) for op in self.ops]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Workload":
+        try:
+            ops = [Op(**{**raw, "inputs": tuple(raw.get("inputs", ()))}) for raw in data["ops"]]
+            return cls(data["name"], ops)
+        except (KeyError, TypeError) as exc:
+            raise CoexploreError(
+                f"malformed workload ({exc})", field="workload", fix="expected {name, ops: [{name, kind, ...}]}"
+            ) from exc
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> "Workload":
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            path = Path(text_or_path)
+            if not path.exists():
+                raise CoexploreError(f"file not found: {path}", field="workload")
+            text = path.read_text()
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise CoexploreError(f"not valid JSON ({exc})", field="workload") from exc
+
+
+def _op_to_dict(op: Op) -> dict:
+    d = asdict(op)
+    d["inputs"] = list(op.inputs)
+    return d

@@ -1,1 +1,22 @@
-"""coexplore.report"""
+"""coexplore.report: tables, plots and the self-contained HTML report of a search run.
+
+Reads `RUN/results.json` (the run folder contract in `schema.py`); never imports torch.
+`write_report`/`build_report` load plotly and matplotlib on first use, so `load_results` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coexplore.report.load import check_consistency, load_results
+
+__all__ = ["Report", "build_report", "check_consistency", "load_results", "write_report"]
+_HTML_NAMES = ("Report", "build_report", "write_report")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HTML_NAMES:
+        from coexplore.report import html
+
+        return getattr(html, name)
+    raise AttributeError(f"module 'coexplore.report' has no attribute {name!r}")

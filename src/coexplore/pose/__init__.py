@@ -1,1 +1,31 @@
-"""coexplore.pose"""
+"""coexplore.pose: pose datasets (synthetic figures, MPII, COCO, keypoint arrays), the shared crop
+and augmentation affine, joint tables; heatmaps, metrics and the trainer live beside them.
+
+Exports resolve lazily, so `import coexplore.pose` stays cheap (no h5py/pycocotools until used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "PoseDataset": "coexplore.pose.dataset",
+    "PoseRecord": "coexplore.pose.dataset",
+    "open_dataset": "coexplore.pose.dataset",
+    "SyntheticConfig": "coexplore.pose.synthetic",
+    "load_mpii_annotations": "coexplore.pose.mpii",
+    "load_pose_prior": "coexplore.pose.priors",
+    "JointLayout": "coexplore.pose.joints",
+    "MPII_JOINTS": "coexplore.pose.joints",
+    "COCO_JOINTS": "coexplore.pose.joints",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'coexplore.pose' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,94 @@
+"""How fast is the exhaustive hardware DSE, against a plain per-design Python loop?
+
+For VGG16, ResNet-50 and the 8-stack hourglass (`newell8`) on ZCU102 at int16: the number of designs
+in the space, the median time of `explore` over several runs, and the speed-up against two plain
+loops over the same designs, timed on a random sample and extrapolated to the whole space:
+
+- "lean loop": `cost.total_cycles` per design (only the total, over the unique op shapes) — the
+  fairest baseline;
+- "evaluate loop": `cost.evaluate` per design (per-op rows, resources, fit) — what a tool without a
+  vectorised path would call.
+
+Usage: .venv/bin/python bench/dse_speed.py [--runs 5] [--sample 300]
+Issue 2 target: the whole space in under 2 s on 2 cores and ≥ 100× faster than the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from coexplore.fpga import Design, explore, get_device
+from coexplore.fpga.cost import PreparedWorkload, evaluate, total_cycles
+from coexplore.fpga.dse import design_space
+from coexplore.fpga.vectorized import BatchModel, BatchSettings
+from coexplore.workload import get_reference
+
+DEVICE, PRECISION = "zcu102", "int16"
+
+
+def cases():
+    yield "vgg16", get_reference("vgg16")
+    yield "resnet50", get_reference("resnet50")
+    try:  # the hourglass builder lives in coexplore.nets (another part of the project)
+        from coexplore.nets import PRESETS, lower
+    except ImportError as exc:
+        print(f"newell8: skipped (coexplore.nets not importable: {exc})")
+        return
+    yield "newell8", lower(PRESETS["newell8"])
+
+
+def sample_designs(workload, n: int, seed: int = 0) -> list[Design]:
+    model = BatchModel(workload, DEVICE, BatchSettings(precision=PRECISION))
+    space = design_space(workload, model, None, "auto")
+    rng = random.Random(seed)
+    designs = []
+    for _ in range(n):
+        tm, tn = space.tm_tn[rng.randrange(len(space.tm_tn))]
+        tr, tc = space.tiles[rng.randrange(len(space.tiles))]
+        designs.append(Design(tm=int(tm), tn=int(tn), tr=int(tr), tc=int(tc), precision=PRECISION,
+                              ports_words_per_cycle=space.ports[rng.randrange(len(space.ports))]))
+    return designs
+
+
+def per_design_cpu_s(fn, designs) -> float:
+    started = time.process_time()
+    for d in designs:
+        fn(d)
+    return (time.process_time() - started) / len(designs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sample", type=int, default=300)
+    args = parser.parse_args()
+    device = get_device(DEVICE)
+    print(f"exhaustive DSE on {DEVICE} at {PRECISION}; median of {args.runs} runs; loops timed on "
+          f"{args.sample} sampled designs and extrapolated")
+    print("times are CPU seconds of this process (the machine is shared; wall time in brackets)")
+    header = (f"{'net':10} {'designs':>9} {'fit':>9} {'DSE s (wall)':>14} {'lean loop s':>12} {'×':>6} "
+              f"{'evaluate loop s':>16} {'×':>7}  best design (ms)")
+    print(header)
+    for name, workload in cases():
+        cpu, wall, res = [], [], None
+        for _ in range(args.runs):
+            started = time.process_time()
+            res = explore(workload, device, precision=PRECISION)
+            cpu.append(time.process_time() - started)
+            wall.append(res.seconds)
+        dse_s, dse_wall = statistics.median(cpu), statistics.median(wall)
+        prepared = PreparedWorkload(workload)
+        designs = sample_designs(workload, args.sample)
+        lean_s = per_design_cpu_s(lambda d: total_cycles(prepared, d, device), designs) * res.n_designs
+        full_s = per_design_cpu_s(lambda d: evaluate(workload, d, device, prepared=prepared),
+                                  designs[: max(20, args.sample // 10)]) * res.n_designs
+        print(f"{name:10} {res.n_designs:>9,} {res.n_fitting:>9,} {dse_s:>6.3f} ({dse_wall:>5.2f}) "
+              f"{lean_s:>12.1f} {lean_s / dse_s:>6.0f} {full_s:>16.1f} {full_s / dse_s:>7.0f}  "
+              f"{res.best} ({res.best_cost.total_ms:.2f})")
+
+
+if __name__ == "__main__":
+    main()

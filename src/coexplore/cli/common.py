@@ -11,8 +11,11 @@ from rich.console import Console
 
 from coexplore.errors import CoexploreError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns, so the
+# per-op tables stay readable; a terminal keeps its own width.
+_PIPED_WIDTH = 140
+console = Console(width=None if sys.stdout.isatty() else _PIPED_WIDTH)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 USAGE_ERROR_EXIT = 2
 

@@ -1,9 +1,260 @@
-"""`coexplore` commands of this group (filled in by its owner)."""
+"""`coexplore search`, `coexplore worker`, `coexplore results`, `coexplore bench-table build|show`.
+
+Thin: parse flags into a SearchConfig (every flag has a config-file twin), call the search
+library, print rich tables (or JSON with `--json`).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from coexplore.cli.common import console, err_console, print_json
+from coexplore.errors import CoexploreError
+
+DEFAULT_RUNS_DIR = Path("runs")
+
+bench_app = typer.Typer(help="The tabular benchmark: train every network of a small space once, replay searches on it.",
+                        no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
+    app.command("search")(search_command)
+    app.command("worker")(worker_command)
+    app.command("results")(results_command)
+    app.add_typer(bench_app, name="bench-table")
+
+
+# --- formatting ----------------------------------------------------------------------------------
+def _fmt(value: Any, spec: str = ".3g") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def trial_line(strategy: str, trial: Any, budget: int) -> str:
+    from coexplore.search.records import trial_attrs
+
+    a = trial_attrs(trial)
+    status = a.get("status", "?")
+    colour = {"complete": "green", "rejected_hw": "yellow", "failed": "red", "pruned": "magenta"}.get(status, "white")
+    accuracy = f"{a['accuracy']:.1f}%" if a.get("accuracy") is not None else "—"
+    seconds = f"{a.get('train_seconds', 0):.0f}s" if a.get("evaluation") == "trained" else a.get("evaluation", "")
+    return (f"[dim]{strategy:>13}[/] #{trial.number:<4} [{colour}]{status:<11}[/] {a.get('spec', '?'):<44} "
+            f"acc {accuracy:>6}  total {_fmt(a.get('total_ms'), '.4g'):>8} ms  {seconds}")
+
+
+def print_trial(strategy: str, trial: Any, budget: int) -> None:
+    """One progress line per finished trial (on stderr), for `run_search(printer=...)`."""
+    err_console.print(trial_line(strategy, trial, budget), highlight=False, soft_wrap=True)
+
+
+def topk_table(results: dict) -> Table:
+    """The paper's quantities: % faster in compute / memory / total than the baseline, accuracy loss."""
+    topk, baseline = results["topk"], results["baseline"]
+    table = Table(title=f"top-{topk['k']} {topk['strategy']} designs vs the baseline on {results['device'].get('name', '?')} "
+                        f"({results['precision']}, {results['metric']})")
+    for column in ("#", "network", "design", "accuracy", "Δacc", "compute ms", "faster", "memory ms", "faster",
+                   "total ms", "faster"):
+        if column in ("network", "design"):  # long strings wrap rather than lose their tails
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, justify="right", no_wrap=True)
+    table.add_row("base", baseline["spec"], baseline.get("design_str") or "—", _fmt(baseline.get("accuracy"), ".2f"), "",
+                  _fmt(baseline.get("compute_ms"), ".4g"), "", _fmt(baseline.get("memory_ms"), ".4g"), "",
+                  _fmt(baseline.get("total_ms"), ".4g"), "", style="dim")
+    for row in topk["rows"]:
+        table.add_row(str(row["number"]), row["spec"], row.get("design_str") or "—", f"{row['accuracy']:.2f}",
+                      f"{0.0 - row['accuracy_loss']:+.2f}", f"{row['compute_ms']:.4g}", f"{row['compute_faster_pct']:+.1f}%",
+                      f"{row['memory_ms']:.4g}", f"{row['memory_faster_pct']:+.1f}%", f"{row['total_ms']:.4g}",
+                      f"{row['total_faster_pct']:+.1f}%")
+    average = topk.get("average")
+    if average:
+        table.add_row("avg", "", "", f"{average['accuracy']:.2f}", f"{0.0 - average['accuracy_loss']:+.2f}",
+                      f"{average['compute_ms']:.4g}", f"{average['compute_faster_pct']:+.1f}%", f"{average['memory_ms']:.4g}",
+                      f"{average['memory_faster_pct']:+.1f}%", f"{average['total_ms']:.4g}",
+                      f"{average['total_faster_pct']:+.1f}%", style="bold")
+    return table
+
+
+def strategy_table(results: dict) -> Table:
+    ref = results["hypervolume_reference"]
+    table = Table(title=f"strategies on the same budget (hypervolume vs reference {ref['accuracy']:g} %, {ref['total_ms']:.4g} ms)")
+    for column in ("strategy", "trainings", "trained", "cache", "rejected hw", "infeasible", "feasible", "hypervolume",
+                   "best acc", "its ms", "train s", "GPU h"):
+        table.add_column(column, justify="left" if column == "strategy" else "right")
+    for name, block in results["strategies"].items():
+        # distinct feasible networks (a repeat proposal is the same design again)
+        feasible = list({(t["spec"], t["design_str"]): t for t in block["trials"] if t["feasible"]}.values())
+        best = max(feasible, key=lambda t: (t["accuracy"], -t["total_ms"]), default=None)
+        table.add_row(name, f"{block['trainings']}/{block.get('budget', '?')}", str(block.get("trained_now", "")),
+                      str(block.get("cache_hits", "")), str(block.get("rejected_hw", "")),
+                      str(block.get("infeasible_trainings", "")), str(len(feasible)), f"{block['hypervolume']:.4g}",
+                      _fmt(best and best["accuracy"], ".2f"), _fmt(best and best["total_ms"], ".4g"),
+                      f"{block['train_seconds']:.0f}", f"{block['gpu_hours']:.3f}")
+    return table
+
+
+def print_results(results: dict) -> None:
+    console.print(strategy_table(results))
+    console.print(topk_table(results))
+    versus = results.get("sequential_vs_coexplore", {})
+    if versus.get("hypervolume_ratio") is not None:
+        console.print(f"co-exploration / sequential hypervolume: [bold]{versus['hypervolume_ratio']:.3g}×[/]; "
+                      f"sequential spent {versus.get('trainings_wasted_by_sequential', 0)} trainings on networks "
+                      f"that miss the latency budget or do not fit")
+
+
+def _write_report(run_dir: Path) -> Path | None:
+    """report.html beside results.json (the report package writes it); the results are safe on
+    disk already, so a report problem is a warning, not a failed search."""
+    try:
+        from coexplore.report import write_report
+    except ImportError:
+        return None
+    try:
+        written = write_report(run_dir)
+    except Exception as exc:  # noqa: BLE001 - any report failure leaves the search's results intact
+        err_console.print(f"[yellow]warning:[/] report not written ({exc}); try `coexplore report {run_dir}`")
+        return None
+    return Path(written) if isinstance(written, (str, Path)) else run_dir / "report.html"
+
+
+# --- commands ------------------------------------------------------------------------------------
+def search_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="search config (YAML/TOML); see configs/search-demo.yaml")],
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="run folder (default runs/<name>)")] = None,
+    workers: Annotated[int | None, typer.Option(help="local worker processes per strategy (one per GPU if any)")] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL (default sqlite in the run folder)")] = None,
+    strategies: Annotated[str | None, typer.Option(help="comma-separated: coexplore,sequential,random,hardware-only")] = None,
+    table: Annotated[Path | None, typer.Option(help="replay a tabular benchmark instead of training")] = None,
+    budget: Annotated[int | None, typer.Option(help="trainings per strategy")] = None,
+    seed: Annotated[int | None, typer.Option(help="base seed")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="do not write report.html")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print results.json to stdout")] = False,
+) -> None:
+    """Co-explore the network and the accelerator; compare with the baselines on the same budget."""
+    from coexplore.search.config import check_strategy, load_config
+    from coexplore.search.runner import run_search
+
+    overrides: dict[str, Any] = {"workers": workers, "storage": storage, "budget": budget, "seed": seed}
+    if strategies:
+        overrides["strategies"] = [check_strategy(s.strip()) for s in strategies.split(",") if s.strip()]
+    if table is not None:
+        overrides["table"] = str(table.resolve())
+    cfg = load_config(config, overrides)
+    run_dir = run_dir or DEFAULT_RUNS_DIR / cfg.name
+    log = (lambda message: err_console.print(f"[bold]›[/] {message}", highlight=False)) if not json_out else None
+    results = run_search(cfg, run_dir, printer=None if json_out else print_trial, log=log)
+    report = None if no_report else _write_report(run_dir)
+    if json_out:
+        print_json(results)
+        return
+    print_results(results)
+    console.print(f"results: {run_dir / 'results.json'}" + (f"   report: {report}" if report else ""))
+
+
+def worker_command(
+    storage: Annotated[str, typer.Option(help="the study's Optuna storage URL")],
+    study: Annotated[str, typer.Option(help="study name, <name>-<strategy>")],
+    config: Annotated[Path | None, typer.Option(help="override the stored config (e.g. data paths on this machine)")] = None,
+    worker: Annotated[int, typer.Option(help="worker index (seeds the sampler)")] = 0,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="local folder for training checkpoints")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Join a running study from this machine (the study stores its config: URL + name suffice)."""
+    from coexplore.search.config import load_config
+    from coexplore.search.runner import join_study
+
+    cfg = load_config(config) if config else None
+    progress = join_study(storage, study, worker=worker, config=cfg, run_dir=run_dir,
+                          printer=None if json_out else print_trial)
+    summary = {"study": study, "trainings": progress.trainings, "trials": progress.finished}
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(f"worker {worker} done: {study} has {progress.trainings} trainings in {progress.finished} trials")
+
+
+def results_command(
+    run: Annotated[Path, typer.Argument(help="run folder of a `coexplore search`")],
+    storage: Annotated[str | None, typer.Option(help="storage URL if not the run folder's SQLite")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-write RUN/results.json from the study storage and print the tables."""
+    from coexplore.search.runner import rebuild_results
+
+    results = rebuild_results(run, storage)
+    if json_out:
+        print_json(results)
+        return
+    print_results(results)
+    console.print(f"results: {run / 'results.json'}")
+
+
+@bench_app.command("build")
+def bench_build_command(
+    space: Annotated[Path, typer.Option(help="space config (YAML/JSON), e.g. configs/space-cpu.yaml")],
+    out: Annotated[Path, typer.Option(help="table file to write (resumes it if it exists)")],
+    data: Annotated[str, typer.Option(help="training data source")] = "synthetic",
+    budget: Annotated[str, typer.Option(help="per network: epochs (3) or seconds (45s)")] = "2",
+    train_size: Annotated[int | None, typer.Option(help="training images")] = None,
+    val_size: Annotated[int | None, typer.Option(help="validation images")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="batch size")] = None,
+    set_option: Annotated[list[str] | None, typer.Option("--set", help="other TrainConfig field, KEY=VALUE")] = None,
+    workers: Annotated[int, typer.Option(help="parallel trainings (one per GPU, or a share of the cores)")] = 1,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Train every network of a small space once and store the accuracies (resumable, parallel)."""
+    import yaml
+
+    from coexplore.search.table import build_table, parse_budget, table_summary
+
+    options: dict[str, Any] = parse_budget(budget)
+    for key, value in (("train_size", train_size), ("val_size", val_size), ("batch_size", batch_size)):
+        if value is not None:
+            options[key] = value
+    for pair in set_option or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise CoexploreError(f"expected KEY=VALUE, got {pair!r}", field="--set")
+        options[key.strip()] = yaml.safe_load(value)
+
+    def show(spec: str, entry: dict, done: int, total: int) -> None:
+        if not json_out:
+            accuracy = _fmt(entry.get("accuracy"), ".2f")
+            err_console.print(f"[{done}/{total}] {spec:<48} {entry['status']:<8} acc {accuracy:>6}  "
+                              f"{entry.get('wall_s', 0):.0f}s", highlight=False, soft_wrap=True)
+
+    table = build_table(str(space), data, options, out, workers=workers, on_entry=show)
+    summary = table_summary(table)
+    if json_out:
+        print_json(summary)
+    else:
+        _print_summary(out, summary)
+
+
+@bench_app.command("show")
+def bench_show_command(
+    table_file: Annotated[Path, typer.Argument(help="a table from `bench-table build`")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Counts and accuracy spread of a tabular benchmark."""
+    from coexplore.search.table import BenchTable, table_summary
+
+    summary = table_summary(BenchTable.load(table_file))
+    if json_out:
+        print_json(summary)
+    else:
+        _print_summary(table_file, summary)
+
+
+def _print_summary(path: Path, summary: dict) -> None:
+    table = Table(title=str(path))
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key, _fmt(value, ".4g") if isinstance(value, float) else str(value))
+    console.print(table)

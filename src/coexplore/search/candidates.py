@@ -1,0 +1,111 @@
+"""Choosing networks before any training: the candidate pool, the co-exploration's warm start
+(a first population spread over the latency range) and the ehvi sampler's candidates.
+
+All of it uses only what is known for free: the networks' shapes and their best-design latency
+from the DSE (memoised per network by the hardware oracle).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+
+from coexplore.errors import CoexploreError
+from coexplore.search.analysis import HV_LATENCY_MARGIN
+from coexplore.search.components import Components
+from coexplore.search.config import SearchConfig
+from coexplore.search.objective import Plan
+from coexplore.search.samplers import auto_population
+
+
+def candidate_pool(components: Components, pool_size: int, seed: int) -> list[str]:
+    """Every network of a small space, or `pool_size` random ones of a large space."""
+    space = components.space
+    if space.size() <= pool_size:
+        return [str(spec) for spec in space.enumerate()]
+    rng = np.random.default_rng(seed)
+    return sorted({str(space.sample(rng)) for _ in range(pool_size)})
+
+
+def latency_spread(components: Components, count: int, seed: int = 0) -> list[str]:
+    """`count` networks spanning the latency range of the space, chosen before any training.
+
+    The hardware cost of a network is known for the price of a DSE, long before its accuracy: the
+    candidates that fit and meet the latency budget are sorted by best-design latency and cut into
+    `count` bins of equal size, and each bin contributes the network that does the most MACs (at
+    equal latency: more capacity, and the better use of the accelerator). This is the
+    co-exploration's first population; the sampler takes over from there.
+    """
+    from coexplore.nets import lower, parse_spec
+
+    config = components.config
+    timed = []
+    for spec in candidate_pool(components, config.warm_start_pool, seed):
+        hw = components.hardware.best(spec)
+        if hw.fits and hw.within(config.latency_budget_ms):
+            timed.append((hw.total_ms, spec))
+    timed.sort()
+    if not timed:
+        return []
+    count = min(count, len(timed))
+    bins = np.array_split(np.arange(len(timed)), count)
+    macs = {spec: lower(parse_spec(spec)).macs for _, spec in timed}
+    return [max((timed[i][1] for i in members), key=lambda spec: (macs[spec], spec)) for members in bins]
+
+
+def network_features(spec: str) -> tuple[float, ...]:
+    """What the ehvi sampler's accuracy model sees of a network: its genes (numbers as they are,
+    block and upsampling one-hot) and its size (log MACs, log conv weights)."""
+    from coexplore.nets import lower, parse_spec
+    from coexplore.nets.spec import BLOCKS, UPSAMPLES
+
+    parsed = parse_spec(spec)
+    workload = lower(parsed)
+    numeric = [parsed.stacks, parsed.order, parsed.features, parsed.modules, parsed.kernel,
+               float(np.mean(parsed.level_features))]
+    one_hot = [float(parsed.block == b) for b in BLOCKS] + [float(parsed.upsample == u) for u in UPSAMPLES]
+    return tuple(float(v) for v in numeric + one_hot + [math.log(workload.macs), math.log(max(workload.params, 1))])
+
+
+def build_candidates(components: Components, seed: int = 0) -> list:
+    """The ehvi sampler's candidates: networks that fit and meet the latency budget, with their
+    best-design latency (the same pool as the warm start)."""
+    from coexplore.nets import parse_spec
+    from coexplore.search.ehvi import Candidate
+
+    config = components.config
+    found = []
+    for spec in candidate_pool(components, config.warm_start_pool, seed):
+        hw = components.hardware.best(spec)
+        if hw.fits and hw.within(config.latency_budget_ms):
+            params = components.space.params(parse_spec(spec))
+            found.append(Candidate(spec, params, float(hw.total_ms), network_features(spec)))
+    if not found:
+        raise CoexploreError("no network of the space fits the board within the latency budget", field="sampler",
+                             fix="raise latency_budget_ms or use another sampler")
+    return found
+
+
+def ehvi_reference(config: SearchConfig, candidates: list) -> tuple[float, float]:
+    """(accuracy, ms): the accuracy floor or 0, and the latency budget or 10 % past the slowest
+    candidate (as results.hv_reference does for the report)."""
+    accuracy = config.accuracy_floor if config.accuracy_floor is not None else 0.0
+    if config.latency_budget_ms is not None:
+        return accuracy, config.latency_budget_ms
+    return accuracy, max(c.total_ms for c in candidates) * HV_LATENCY_MARGIN
+
+
+def seed_study(study: optuna.Study, components: Components, plan: Plan) -> int:
+    """Queue the co-exploration's warm start in a new study; returns how many were queued."""
+    config = components.config
+    if plan.strategy != "coexplore" or not config.warm_start or study.get_trials(deepcopy=False):
+        return 0
+    count = config.population_size or auto_population(plan.budget)
+    specs = latency_spread(components, count, seed=config.seed)
+    for spec in specs:
+        from coexplore.nets import parse_spec
+
+        study.enqueue_trial(components.space.params(parse_spec(spec)), skip_if_exists=True)
+    return len(specs)

@@ -1,0 +1,189 @@
+"""Where a candidate's accuracy comes from: training (through the cache) or a tabular benchmark.
+
+Both evaluators answer `evaluate(spec, on_epoch) -> Evaluation`, so every strategy runs on the same
+machinery whether it trains for real or replays a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from coexplore.errors import CoexploreError
+from coexplore.search.cache import Cache
+
+OnEpoch = Callable[[int, float], bool]
+
+
+@dataclass
+class Evaluation:
+    """The accuracy side of a trial.
+
+    `source`: trained (now), cache (trained earlier by any strategy or study), table (replayed).
+    `cost_seconds` is what the training took when it ran; `curve` the validation accuracy per epoch.
+    """
+
+    status: str
+    accuracy: float | None
+    source: str
+    reason: str | None = None
+    metric: str = ""
+    cost_seconds: float = 0.0
+    train_device: str | None = None
+    curve: list[float] = field(default_factory=list)
+
+    @property
+    def spent_seconds(self) -> float:
+        """Training seconds this evaluation cost now (a cache hit costs nothing)."""
+        return self.cost_seconds if self.source in ("trained", "table") else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "accuracy": self.accuracy,
+            "reason": self.reason,
+            "metric": self.metric,
+            "wall_s": self.cost_seconds,
+            "device": self.train_device,
+            "curve": list(self.curve),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> "Evaluation":
+        return cls(
+            status=str(data.get("status", "complete")),
+            accuracy=data.get("accuracy"),
+            source=source,
+            reason=data.get("reason") or None,
+            metric=str(data.get("metric") or ""),
+            cost_seconds=float(data.get("wall_s") or 0.0),
+            train_device=data.get("device") or None,
+            curve=[float(x) for x in data.get("curve", [])],
+        )
+
+
+class Evaluator(Protocol):
+    metric: str
+
+    def evaluate(self, spec: str, on_epoch: OnEpoch | None = None) -> Evaluation: ...
+
+    def lookup(self, spec: str) -> Evaluation | None: ...
+
+
+def _curve_of(result: Any) -> list[float]:
+    return [float(point["val_accuracy"]) for point in getattr(result, "curve", []) if "val_accuracy" in point]
+
+
+class TrainingEvaluator:
+    """Trains candidates with `coexplore.pose.trainer.train`, through the evaluation cache.
+
+    Only complete trainings are cached: a pruned run is partial, and a failure (out of memory, NaN)
+    may not repeat on another machine or with another seed.
+    """
+
+    def __init__(
+        self,
+        data: str,
+        train_options: dict[str, Any],
+        cache: Cache | None = None,
+        checkpoint_root: str | Path | None = None,
+    ):
+        from coexplore.pose.trainer import TrainConfig
+
+        self.data = data
+        self.config = TrainConfig.from_options(**train_options)
+        self.train_key = self.config.key()
+        self.cache = cache
+        self.checkpoint_root = Path(checkpoint_root) if checkpoint_root else None
+        self.metric = ""
+
+    def lookup(self, spec: str) -> Evaluation | None:
+        if self.cache is None:
+            return None
+        stored = self.cache.get(spec, self.train_key, self.data)
+        if stored is None:
+            return None
+        self.metric = self.metric or str(stored.get("metric") or "")
+        return Evaluation.from_dict(stored, source="cache")
+
+    def evaluate(self, spec: str, on_epoch: OnEpoch | None = None) -> Evaluation:
+        cached = self.lookup(spec)
+        if cached is not None:
+            return cached
+        from coexplore.pose.trainer import train
+
+        config = self.config
+        checkpoint_dir = self._checkpoint_dir(spec)
+        if checkpoint_dir is not None:  # a retried trial resumes the killed worker's training
+            config = config.model_copy(update={"checkpoint_dir": str(checkpoint_dir)})
+        result = train(spec, self.data, config, progress=False, on_epoch=on_epoch)
+        evaluation = Evaluation(
+            status=result.status,
+            accuracy=result.accuracy,
+            source="trained",
+            reason=result.reason or None,
+            metric=result.metric,
+            cost_seconds=float(result.wall_s),
+            train_device=result.device or None,
+            curve=_curve_of(result),
+        )
+        self.metric = self.metric or result.metric
+        if result.status == "complete" and self.cache is not None:
+            self.cache.put(spec, self.train_key, self.data, evaluation.to_dict())
+        if checkpoint_dir is not None and result.status != "failed":
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the result lives in the cache now
+        return evaluation
+
+    def _checkpoint_dir(self, spec: str) -> Path | None:
+        if self.checkpoint_root is None:
+            return None
+        key = hashlib.sha256(f"{spec}\n{self.train_key}\n{self.data}".encode()).hexdigest()[:16]
+        return self.checkpoint_root / key
+
+
+class TableEvaluator:
+    """Replays a tabular benchmark: the accuracy a network reached when the table was built.
+
+    `on_epoch` sees the stored validation curve, so pruning replays too. `delay_s` makes each
+    replayed training sleep (to exercise workers, heartbeats and resume without training).
+    """
+
+    def __init__(self, table: Any, delay_s: float = 0.0):
+        self.table = table
+        self.delay_s = delay_s
+        self.metric = table.metric
+
+    def lookup(self, spec: str) -> Evaluation | None:
+        entry = self.table.entries.get(spec)
+        return None if entry is None else Evaluation.from_dict(entry, source="table")
+
+    def evaluate(self, spec: str, on_epoch: OnEpoch | None = None) -> Evaluation:
+        evaluation = self.lookup(spec)
+        if evaluation is None:
+            raise CoexploreError(
+                f"network {spec} is not in the table {self.table.path}",
+                field="table",
+                fix="replay with the space the table was built on, or build it with `coexplore bench-table build`",
+            )
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if on_epoch is not None and evaluation.status == "complete":
+            for epoch, accuracy in enumerate(evaluation.curve[:-1], start=1):
+                if on_epoch(epoch, accuracy):
+                    fraction = epoch / len(evaluation.curve)
+                    return Evaluation(
+                        status="pruned",
+                        accuracy=accuracy,
+                        source="table",
+                        reason=f"pruned after epoch {epoch}",
+                        metric=evaluation.metric,
+                        cost_seconds=evaluation.cost_seconds * fraction,
+                        train_device=evaluation.train_device,
+                        curve=evaluation.curve[:epoch],
+                    )
+        return evaluation

@@ -1,0 +1,235 @@
+"""One trial of a search: propose, check the hardware first, then train (or reuse) and record.
+
+Order of work in a trial, cheapest first:
+1. the sampler proposes a network (and, with `hw: joint`, the hardware genes);
+2. hardware: the best design from the exhaustive DSE (or the sampled design) — milliseconds;
+3. **hardware first**: a candidate that does not fit the board or misses the latency budget is
+   recorded with its hardware cost as `rejected_hw` and never trained (this is what saves GPU-hours);
+   the sequential strategy skips this step on purpose (it designs the network first);
+4. a network the study has already evaluated is reused for free (`repeat`); one that another
+   worker is training right now is waited for and then reused (never trained twice);
+5. otherwise the trial takes one slot of the training budget and evaluates the network: the
+   evaluation cache, a tabular benchmark, or a real training (optionally pruned from its
+   intermediate validation accuracy).
+
+Every field of the trial record is stored as a user attribute; the objective values are accuracy
+(maximise) and total latency (minimise), or accuracy alone for the sequential stage 1. Constraints
+(≤ 0 satisfied: latency excess, misfit, accuracy shortfall, failed training) go through
+`trial.set_constraint`, which NSGA-II and TPE honour.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import Trial, TrialState
+
+from coexplore.search.cache import GRANTED, SPENT
+from coexplore.search.evaluation import Evaluation, Evaluator
+from coexplore.search.hardware import HW_PARAM_PREFIX, HardwareOracle, HardwareResult
+from coexplore.search.records import RECORD_ATTR, RECORD_FIELDS, trial_attrs
+from coexplore.search.storage import fail_stale_trials
+
+# The sampler's view of "no design fits the board" (the trial record keeps total_ms = None).
+NO_DESIGN_LATENCY_MS = 1.0e6
+# Median pruning needs this many earlier curves at the same epoch before it judges a training.
+MIN_PRUNING_PEERS = 3
+# How often a trial waiting for another worker's training of the same network looks again.
+TWIN_POLL_S = 1.0
+CONSTRAINT_NAMES: tuple[str, ...] = ("latency_excess_ms", "misfit", "accuracy_shortfall", "failed")
+FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class BudgetSpent(Exception):
+    """The strategy's training budget is used up: the trial is abandoned untrained (state FAIL)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one strategy uses the shared machinery (see strategies.plan_for)."""
+
+    strategy: str
+    directions: tuple[str, ...]
+    sampler: str
+    hardware_first: bool
+    joint_hardware: bool
+    budget: int
+    patience: int
+    fixed_spec: str | None = None
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.directions) > 1
+
+
+def _constraints(hw: HardwareResult, evaluation: Evaluation | None, latency_budget_ms: float | None,
+                 accuracy_floor: float | None) -> list[float]:
+    latency = 0.0
+    if latency_budget_ms is not None:
+        latency = (hw.total_ms if hw.total_ms is not None else NO_DESIGN_LATENCY_MS) - latency_budget_ms
+    accuracy = evaluation.accuracy if evaluation is not None and evaluation.accuracy is not None else 0.0
+    shortfall = (accuracy_floor - accuracy) if accuracy_floor is not None else 0.0
+    failed = 1.0 if evaluation is not None and evaluation.status == "failed" else 0.0
+    return [float(latency), 0.0 if hw.fits else 1.0, float(shortfall), failed]
+
+
+class Objective:
+    """The callable handed to `study.optimize`; one instance per worker and strategy."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        space: Any,
+        hardware: HardwareOracle,
+        evaluator: Evaluator,
+        ledger: Any,
+        study_name: str,
+        hw_genes: dict[str, list],
+        latency_budget_ms: float | None = None,
+        accuracy_floor: float | None = None,
+        prune: bool = False,
+        prune_warmup_epochs: int = 1,
+        worker: int = 0,
+    ):
+        self.plan = plan
+        self.space = space
+        self.hardware = hardware
+        self.evaluator = evaluator
+        self.ledger = ledger
+        self.study_name = study_name
+        self.hw_genes = {k: list(v) for k, v in hw_genes.items() if v}
+        self.latency_budget_ms = latency_budget_ms
+        self.accuracy_floor = accuracy_floor
+        self.prune = prune
+        self.prune_warmup_epochs = prune_warmup_epochs
+        self.worker = worker
+
+    # --- the trial -----------------------------------------------------------------------------
+    def __call__(self, trial: Trial) -> float | tuple[float, float]:
+        spec = self.propose(trial)
+        hw = self.hardware_of(spec, trial) if self.plan.hardware_first else None
+        if hw is not None and not (hw.fits and hw.within(self.latency_budget_ms)):
+            return self.finish(trial, spec, hw, None, reason=self._rejection_reason(hw))
+
+        evaluation = self.previous_evaluation(trial, spec)
+        while evaluation is None:
+            failed = {t.number for t in trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+            claim = self.ledger.claim(self.study_name, trial.number, spec, self.plan.budget, failed)
+            if claim == GRANTED:
+                evaluation = self.evaluator.evaluate(spec, on_epoch=self.pruning_rule(trial))
+            elif claim == SPENT:
+                trial.set_user_attr(RECORD_ATTR, {"status": "budget_spent", "spec": spec})
+                raise BudgetSpent(f"{self.study_name}: the budget of {self.plan.budget} trainings is spent")
+            else:  # another worker is training this very network: wait and reuse its result
+                time.sleep(TWIN_POLL_S)
+                fail_stale_trials(trial.study)  # if that worker died, its slot frees up and we train
+                evaluation = self.previous_evaluation(trial, spec)
+        if hw is None:  # sequential stage 2: the DSE for a network chosen on accuracy alone
+            hw = self.hardware.best(spec)
+        return self.finish(trial, spec, hw, evaluation, reason=evaluation.reason)
+
+    def propose(self, trial: Trial) -> str:
+        if self.plan.fixed_spec is not None:
+            return self.plan.fixed_spec
+        return str(self.space.suggest(trial))
+
+    def hardware_of(self, spec: str, trial: Trial) -> HardwareResult:
+        if not self.plan.joint_hardware:
+            return self.hardware.best(spec)
+        genes = {
+            name: trial.suggest_categorical(f"{HW_PARAM_PREFIX}{name}", values) for name, values in self.hw_genes.items()
+        }
+        return self.hardware.design(spec, genes)
+
+    def _rejection_reason(self, hw: HardwareResult) -> str:
+        if not hw.fits:
+            return "does not fit: " + ("; ".join(hw.problems) or "resources exceeded")
+        return f"total {hw.total_ms:.4g} ms > latency budget {self.latency_budget_ms:.4g} ms"
+
+    # --- reuse and pruning ---------------------------------------------------------------------
+    def previous_evaluation(self, trial: Trial, spec: str) -> Evaluation | None:
+        """The study's own earlier evaluation of the same network, reused for free."""
+        for other in trial.study.get_trials(deepcopy=False, states=FINISHED_STATES):
+            attrs = trial_attrs(other)
+            if attrs.get("spec") == spec and attrs.get("evaluation") not in (None, "none"):
+                return Evaluation(
+                    status=attrs.get("status", "complete"),
+                    accuracy=attrs.get("accuracy"),
+                    source="repeat",
+                    reason=attrs.get("reason"),
+                    metric=attrs.get("metric", ""),
+                    cost_seconds=float(attrs.get("cost_seconds") or 0.0),
+                    train_device=attrs.get("train_device"),
+                    curve=list(attrs.get("curve") or []),
+                )
+        return None
+
+    def pruning_rule(self, trial: Trial) -> Callable[[int, float], bool] | None:
+        """Median rule on intermediate validation accuracy (Optuna's MedianPruner, but it also
+        works for multi-objective studies, whose trials Optuna cannot prune).
+
+        After the warm-up epochs, a training whose accuracy at epoch e is below the median of the
+        study's completed trainings at epoch e is stopped.
+        """
+        if not self.prune:
+            return None
+        curves = [
+            list(attrs.get("curve") or [])
+            for attrs in map(trial_attrs, trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            if attrs.get("status") == "complete" and attrs.get("evaluation") != "repeat"
+        ]
+        warmup = self.prune_warmup_epochs
+
+        def should_stop(epoch: int, accuracy: float) -> bool:
+            if epoch <= warmup:
+                return False
+            peers = [curve[epoch - 1] for curve in curves if len(curve) >= epoch]
+            return len(peers) >= MIN_PRUNING_PEERS and accuracy < statistics.median(peers)
+
+        return should_stop
+
+    # --- recording -----------------------------------------------------------------------------
+    def finish(
+        self, trial: Trial, spec: str, hw: HardwareResult, evaluation: Evaluation | None, reason: str | None
+    ) -> float | tuple[float, float]:
+        if evaluation is None:
+            status, accuracy = "rejected_hw", None
+        else:
+            status, accuracy = evaluation.status, evaluation.accuracy
+        constraints = _constraints(hw, evaluation, self.latency_budget_ms, self.accuracy_floor)
+        feasible = status == "complete" and accuracy is not None and all(c <= 0 for c in constraints)
+        attrs: dict[str, Any] = {key: None for key in RECORD_FIELDS}
+        attrs.update(hw.attrs())
+        attrs.update(
+            spec=spec,
+            status=status,
+            reason=reason or None,
+            accuracy=accuracy,
+            feasible=feasible,
+            train_seconds=evaluation.spent_seconds if evaluation else 0.0,
+            train_device=evaluation.train_device if evaluation else None,
+            cached=evaluation is not None and evaluation.source in ("cache", "repeat"),
+            evaluation=evaluation.source if evaluation else "none",
+            cost_seconds=evaluation.cost_seconds if evaluation else 0.0,
+            curve=list(evaluation.curve) if evaluation else [],
+            metric=(evaluation.metric if evaluation else "") or getattr(self.evaluator, "metric", ""),
+            worker=self.worker,
+            constraints=constraints,
+        )
+        trial.set_user_attr(RECORD_ATTR, attrs)
+        if self.plan.multi_objective:  # the sequential stage 1 is blind to hardware on purpose
+            for name, value in zip(CONSTRAINT_NAMES, constraints):
+                trial.set_constraint(name, value)
+        if status == "pruned":
+            raise optuna.TrialPruned(reason or "pruned")
+        accuracy_value = float(accuracy) if accuracy is not None and status == "complete" else 0.0
+        if not self.plan.multi_objective:
+            return accuracy_value
+        latency = hw.total_ms if hw.total_ms is not None else NO_DESIGN_LATENCY_MS
+        return accuracy_value, float(latency)

@@ -1,0 +1,104 @@
+"""Bad search configs give one clear error naming the field and the fix, before anything is spent."""
+
+from __future__ import annotations
+
+import pytest
+from search_support import TINY_SPACE, coexplore_cli, write_config, write_proxy_table
+
+from coexplore.errors import CoexploreError
+from coexplore.search.config import SearchConfig, load_config, parse_config
+from coexplore.search.runner import check_components, run_search
+from coexplore.search.components import build_components
+
+
+def test_defaults_are_valid_and_documented():
+    config = SearchConfig()
+    assert config.strategies == ["coexplore", "sequential"] and config.sampler == "nsga2"
+    assert config.trial_cap == 10 * config.budget + 50
+    doc = SearchConfig.__doc__
+    for name in SearchConfig.model_fields:
+        assert f"{name}:" in doc, f"field {name} is not documented in the SearchConfig docstring"
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "words"),
+    [
+        ({"budgte": 3}, "budgte", "unknown setting"),
+        ({"strategies": ["coexplore", "greedy"]}, "strategies", "greedy"),
+        ({"sampler": "cmaes"}, "sampler", "nsga2"),
+        ({"hw": "fuzzy"}, "hw", "exact"),
+        ({"budget": 0}, "budget", "greater than or equal to 1"),
+        ({"heartbeat_s": 30, "grace_s": 10}, "", "grace_s"),
+        ({"latency_budget_ms": -1}, "latency_budget_ms", "greater than 0"),
+    ],
+)
+def test_invalid_settings_name_the_field(settings, field, words):
+    with pytest.raises(CoexploreError) as info:
+        parse_config(settings, source="search.yaml")
+    message = str(info.value)
+    assert message.startswith("search.yaml") and field in message and words in message
+
+
+def test_malformed_and_missing_files(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("budget: [1, 2\nname: x\n")
+    with pytest.raises(CoexploreError, match="cannot parse"):
+        load_config(bad)
+    with pytest.raises(CoexploreError, match="file not found"):
+        load_config(tmp_path / "missing.yaml")
+    toml = tmp_path / "search.toml"
+    toml.write_text('name = "t"\nbudget = 3\nstrategies = ["random"]\n')
+    assert load_config(toml).budget == 3
+
+
+def test_relative_paths_resolve_beside_the_config(tmp_path):
+    table = write_proxy_table(tmp_path / "tables" / "t.json")
+    config = load_config(write_config(tmp_path / "search.yaml", table="tables/t.json"))
+    assert config.table == str(table.resolve())
+
+
+def test_unknown_device():
+    with pytest.raises(CoexploreError, match="unknown device 'zcu999'.*zcu102"):
+        build_components(SearchConfig(device="zcu999", space=TINY_SPACE), None)
+
+
+def test_empty_space(tmp_path):
+    space = {**TINY_SPACE, "max_gmacs": 1e-9}  # no network is that small
+    with pytest.raises(CoexploreError, match="space: the search space is empty"):
+        run_search(SearchConfig(space=space), tmp_path / "run")
+    assert not (tmp_path / "run" / "study.db").exists()  # nothing was started
+
+
+def test_impossible_latency_budget_is_caught_before_any_training(tmp_path):
+    components = build_components(SearchConfig(space=TINY_SPACE), None)
+    fastest = min(components.hardware.best(str(s)).total_ms for s in components.space.enumerate())
+    check_components(build_components(SearchConfig(space=TINY_SPACE, latency_budget_ms=fastest), None))
+    with pytest.raises(CoexploreError) as info:
+        run_search(SearchConfig(space=TINY_SPACE, latency_budget_ms=fastest * 0.5), tmp_path / "run")
+    message = str(info.value)
+    assert message.startswith("latency_budget_ms:") and f"{fastest:.4g} ms" in message and "raise it" in message
+    assert not (tmp_path / "run" / "study.db").exists()
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    table = write_proxy_table(tmp_path / "t.json")
+    run_search(SearchConfig(table=str(table), budget=2, strategies=["random"]), tmp_path / "run")
+    # a bigger budget extends the study; another board is another search
+    run_search(SearchConfig(table=str(table), budget=3, strategies=["random"]), tmp_path / "run")
+    with pytest.raises(CoexploreError, match="other settings.*device"):
+        run_search(SearchConfig(table=str(table), budget=3, strategies=["random"], device="zcu104"), tmp_path / "run")
+
+
+def test_cli_prints_one_red_line_and_exits_2(tmp_path):
+    config = write_config(tmp_path / "search.yaml", device="zcu999", space=TINY_SPACE)
+    done = coexplore_cli("search", "--config", str(config), "--run-dir", str(tmp_path / "run"), timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: device: unknown device 'zcu999'"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_worker_for_an_unknown_study(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    done = coexplore_cli("worker", "--storage", url, "--study", "nope-coexplore", timeout=120)
+    assert done.returncode == 2 and "no study named 'nope-coexplore'" in done.stderr

@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so that a missing optional part never breaks `coexplore --help`.
-    from coexplore.cli import hardware, nets, pose, report, search, train
+    from coexplore.cli import demo, hardware, nets, pose, report, search, train
 
-    for module in (hardware, nets, pose, train, search, report):
+    for module in (hardware, nets, pose, train, search, report, demo):
         module.register(app)
 
 

@@ -153,7 +153,7 @@ def train_command(
     Example: coexplore train --net tiny --data synthetic --epochs 3 --res 128
     Interrupted (Ctrl-C)? The checkpoint is kept: run the same command again to resume.
     """
-    from coexplore.pose.trainer import TrainConfig, _resolve_spec, run_key, train
+    from coexplore.pose.trainer import TrainConfig, resolve_spec, run_key, train
 
     flags = {
         "net": net, "data": data, "res": res, "image_dir": image_dir, "out": out,
@@ -179,7 +179,7 @@ def train_command(
     elif "seconds" in fields and "epochs" not in fields:
         fields["epochs"] = None  # a seconds-only budget, not seconds plus the default epochs
 
-    spec = _resolve_spec(str(run["net"]))
+    spec = resolve_spec(str(run["net"]))
     if "res" in run:
         spec = spec.replace(input_res=int(run["res"]))
     cfg = TrainConfig.from_options(**fields, data_options=options)

@@ -188,8 +188,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _resolve_spec(spec: Any) -> Any:
-    if isinstance(spec, str):
+def resolve_spec(spec: Any) -> Any:
+    """A HourglassSpec from a preset name, compact string or spec file; specs pass through."""
+    if isinstance(spec, (str, Path)):
         from coexplore.nets import parse_spec
 
         return parse_spec(spec)
@@ -548,7 +549,7 @@ def train(
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads or available_cores())
     try:
-        spec = _resolve_spec(spec)
+        spec = resolve_spec(spec)
         try:
             run = _Run(spec, data, cfg, progress, on_epoch)
         except Exception as exc:  # a network too large for the device already fails to load
@@ -678,7 +679,7 @@ def evaluate(
 
 def _load_model(source: str | Path | nn.Module, spec: Any) -> tuple[nn.Module, Any]:
     if isinstance(source, nn.Module):
-        spec = _resolve_spec(spec if spec is not None else getattr(source, "spec", None))
+        spec = resolve_spec(spec if spec is not None else getattr(source, "spec", None))
         if spec is None:
             raise CoexploreError(
                 "evaluating a bare model needs its spec",
@@ -689,7 +690,7 @@ def _load_model(source: str | Path | nn.Module, spec: Any) -> tuple[nn.Module, A
     from coexplore.nets import build
 
     state = ckpt.load_checkpoint(source)
-    spec = _resolve_spec(state["spec"])
+    spec = resolve_spec(state["spec"])
     model = build(spec)
     model.load_state_dict(state["model"])
     return model, spec

@@ -51,55 +51,18 @@ def print_trial(strategy: str, trial: Any, budget: int) -> None:
     err_console.print(trial_line(strategy, trial, budget), highlight=False, soft_wrap=True)
 
 
-def topk_table(results: dict) -> Table:
-    """The paper's quantities: % faster in compute / memory / total than the baseline, accuracy loss."""
-    topk, baseline = results["topk"], results["baseline"]
-    table = Table(title=f"top-{topk['k']} {topk['strategy']} designs vs the baseline on {results['device'].get('name', '?')} "
-                        f"({results['precision']}, {results['metric']})")
-    for column in ("#", "network", "design", "accuracy", "Δacc", "compute ms", "faster", "memory ms", "faster",
-                   "total ms", "faster"):
-        if column in ("network", "design"):  # long strings wrap rather than lose their tails
-            table.add_column(column, overflow="fold")
-        else:
-            table.add_column(column, justify="right", no_wrap=True)
-    table.add_row("base", baseline["spec"], baseline.get("design_str") or "—", _fmt(baseline.get("accuracy"), ".2f"), "",
-                  _fmt(baseline.get("compute_ms"), ".4g"), "", _fmt(baseline.get("memory_ms"), ".4g"), "",
-                  _fmt(baseline.get("total_ms"), ".4g"), "", style="dim")
-    for row in topk["rows"]:
-        table.add_row(str(row["number"]), row["spec"], row.get("design_str") or "—", f"{row['accuracy']:.2f}",
-                      f"{0.0 - row['accuracy_loss']:+.2f}", f"{row['compute_ms']:.4g}", f"{row['compute_faster_pct']:+.1f}%",
-                      f"{row['memory_ms']:.4g}", f"{row['memory_faster_pct']:+.1f}%", f"{row['total_ms']:.4g}",
-                      f"{row['total_faster_pct']:+.1f}%")
-    average = topk.get("average")
-    if average:
-        table.add_row("avg", "", "", f"{average['accuracy']:.2f}", f"{0.0 - average['accuracy_loss']:+.2f}",
-                      f"{average['compute_ms']:.4g}", f"{average['compute_faster_pct']:+.1f}%", f"{average['memory_ms']:.4g}",
-                      f"{average['memory_faster_pct']:+.1f}%", f"{average['total_ms']:.4g}",
-                      f"{average['total_faster_pct']:+.1f}%", style="bold")
-    return table
-
-
-def strategy_table(results: dict) -> Table:
-    ref = results["hypervolume_reference"]
-    table = Table(title=f"strategies on the same budget (hypervolume vs reference {ref['accuracy']:g} %, {ref['total_ms']:.4g} ms)")
-    for column in ("strategy", "trainings", "trained", "cache", "rejected hw", "infeasible", "feasible", "hypervolume",
-                   "best acc", "its ms", "train s", "GPU h"):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
-    for name, block in results["strategies"].items():
-        # distinct feasible networks (a repeat proposal is the same design again)
-        feasible = list({(t["spec"], t["design_str"]): t for t in block["trials"] if t["feasible"]}.values())
-        best = max(feasible, key=lambda t: (t["accuracy"], -t["total_ms"]), default=None)
-        table.add_row(name, f"{block['trainings']}/{block.get('budget', '?')}", str(block.get("trained_now", "")),
-                      str(block.get("cache_hits", "")), str(block.get("rejected_hw", "")),
-                      str(block.get("infeasible_trainings", "")), str(len(feasible)), f"{block['hypervolume']:.4g}",
-                      _fmt(best and best["accuracy"], ".2f"), _fmt(best and best["total_ms"], ".4g"),
-                      f"{block['train_seconds']:.0f}", f"{block['gpu_hours']:.3f}")
-    return table
-
-
 def print_results(results: dict) -> None:
-    console.print(strategy_table(results))
-    console.print(topk_table(results))
+    """The per-strategy summary, the paper-style top-k table and the sequential-vs-coexplore line.
+
+    The tables are the report's renderers (the same ones `coexplore report` prints), fed with the
+    results dict validated against the run folder contract, so the two commands cannot disagree.
+    """
+    from coexplore.report.schema import Results
+    from coexplore.report.tables import strategy_rich_table, topk_rich_table
+
+    contract = Results.model_validate(results)
+    console.print(strategy_rich_table(contract))
+    console.print(topk_rich_table(contract))
     versus = results.get("sequential_vs_coexplore", {})
     if versus.get("hypervolume_ratio") is not None:
         console.print(f"co-exploration / sequential hypervolume: [bold]{versus['hypervolume_ratio']:.3g}×[/]; "

@@ -26,7 +26,8 @@ from coexplore.workload import Op, Workload
 DOUBLE_BUFFER_COPIES = 2  # ping-pong: one buffer loads while the other computes
 
 
-def ceil_div(a: int, b: int) -> int:
+def ceil_div(a, b):
+    """Ceiling division for ints and numpy integer arrays alike."""
     return -(-a // b)
 
 
@@ -61,15 +62,25 @@ def tile_depths(design: Design, op: Op) -> tuple[int, int, int]:
     """Words per bank (input, weight, output) that one tile of `op` needs."""
     geo = conv_geometry(op, design.schedule)
     tr, tc = effective_tile(design, op, geo)
+    in_depth, out_depth = io_bank_depths(geo, tr, tc, design.schedule, design.input_halo)
+    return in_depth, geo.kernel * geo.kernel, out_depth
+
+
+def io_bank_depths(geo: ConvGeometry, tr, tc, schedule: str, input_halo: bool):
+    """Words per input and per output bank for a tr × tc tile (already clipped to the layer).
+
+    tr and tc are ints (one design) or numpy arrays (a batch of designs in `vectorized`): one
+    formula serves both, so the scalar and the vectorised cost models cannot drift apart.
+    """
     k, s, up = geo.kernel, geo.stride, geo.upscale
-    if design.schedule == "roofline":
+    if schedule == "roofline":
         in_depth = (s * tr + k - s) * (s * tc + k - s) if up == 1 else tr * tc
         out_depth = tr * tc * up * up
     else:
-        halo = max(k - s, 0) if design.input_halo else 0
+        halo = max(k - s, 0) if input_halo else 0
         in_depth = (tr + halo) * (tc + halo)
         out_depth = ceil_div(tr, s) * ceil_div(tc, s) * up * up
-    return in_depth, k * k, out_depth
+    return in_depth, out_depth
 
 
 def buffer_depths(convs: Workload | list[Op], design: Design) -> tuple[int, int, int]:

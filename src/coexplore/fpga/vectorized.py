@@ -22,7 +22,9 @@ from coexplore.fpga.precision import Precision, get_precision
 from coexplore.fpga.resources import (
     DOUBLE_BUFFER_COPIES,
     block_bits,
+    ceil_div,
     ddr_words_per_cycle,
+    io_bank_depths,
     shared_port_words,
 )
 from coexplore.workload import Workload
@@ -45,10 +47,6 @@ class BatchSettings:
     @classmethod
     def of(cls, design: Design) -> "BatchSettings":
         return cls(**{f: getattr(design, f) for f in cls.__dataclass_fields__})
-
-
-def _ceil_div(a, b):
-    return -(-a // b)
 
 
 class BatchModel:
@@ -88,16 +86,9 @@ class BatchModel:
         w_depth = 0
         for g, _ in self.convs:
             r, c = np.minimum(tr, g.rows), np.minimum(tc, g.cols)
-            k, st, up = g.kernel, g.stride, g.upscale
-            if s.schedule == "roofline":
-                d_in = (st * r + k - st) * (st * c + k - st) if up == 1 else r * c
-                d_out = r * c * up * up
-            else:
-                halo = max(k - st, 0) if s.input_halo else 0
-                d_in = (r + halo) * (c + halo)
-                d_out = _ceil_div(r, st) * _ceil_div(c, st) * up * up
+            d_in, d_out = io_bank_depths(g, r, c, s.schedule, s.input_halo)
             in_depth, out_depth = np.maximum(in_depth, d_in), np.maximum(out_depth, d_out)
-            w_depth = max(w_depth, k * k)
+            w_depth = max(w_depth, g.kernel * g.kernel)
         return in_depth, w_depth, out_depth
 
     def blocks(self, width_bits, depth_words):
@@ -105,7 +96,7 @@ class BatchModel:
         width_bits, depth_words = np.asarray(width_bits), np.asarray(depth_words)
         best = None
         for w, d in BLOCK_SHAPES[self.device.block_ram_kind]:
-            n = _ceil_div(width_bits, w) * _ceil_div(depth_words, d)
+            n = ceil_div(width_bits, w) * ceil_div(depth_words, d)
             best = n if best is None else np.minimum(best, n)
         return np.where((width_bits > 0) & (depth_words > 0), best, 0)
 
@@ -125,9 +116,9 @@ class BatchModel:
             zero = np.zeros_like(buffer_bram)
             return zero.astype(bool), zero, zero
         bits = self.skip_bytes * 8
-        uram = min(_ceil_div(bits, block_bits("URAM")), self.device.budget("uram"))
+        uram = min(ceil_div(bits, block_bits("URAM")), self.device.budget("uram"))
         left = max(bits - uram * block_bits("URAM"), 0)
-        bram = _ceil_div(left, block_bits(self.device.block_ram_kind))
+        bram = ceil_div(left, block_bits(self.device.block_ram_kind))
         on_chip = buffer_bram + bram <= self.device.budget("bram")
         return on_chip, np.where(on_chip, bram, 0), np.where(on_chip, uram, 0)
 
@@ -181,18 +172,18 @@ class BatchModel:
         r, c = np.minimum(tr, g.rows), np.minimum(tc, g.cols)
         halo = max(k - st, 0) if s.input_halo else 0
         in_tile = (r + halo) * (c + halo)  # words per input map of a tile
-        out_tile = _ceil_div(r, st) * _ceil_div(c, st) * (up * up)  # outputs per map of a tile
+        out_tile = ceil_div(r, st) * ceil_div(c, st) * (up * up)  # outputs per map of a tile
         if up == 1:
-            t_c = (k * k) * _ceil_div(np.minimum(tr, g.rows + 2 * g.padding), st) \
-                * _ceil_div(np.minimum(tc, g.cols + 2 * g.padding), st)
+            t_c = (k * k) * ceil_div(np.minimum(tr, g.rows + 2 * g.padding), st) \
+                * ceil_div(np.minimum(tc, g.cols + 2 * g.padding), st)
         else:
             t_c = (k * k) * r * c
         t_c = t_c + s.pipeline_overhead_cycles
         tn_e, tm_e = np.minimum(tn, g.n), np.minimum(tm, g.m)
         w_words = tm * tn * (k * k)
-        n_steps = _ceil_div(g.n, tn)
-        array_trips = (count * g.batch * g.groups) * _ceil_div(g.m, tm)
-        tile_trips = _ceil_div(g.rows, tr) * _ceil_div(g.cols, tc)
+        n_steps = ceil_div(g.n, tn)
+        array_trips = (count * g.batch * g.groups) * ceil_div(g.m, tm)
+        tile_trips = ceil_div(g.rows, tr) * ceil_div(g.cols, tc)
         simple = s.double_buffer and not s.prologue_epilogue and shared.ndim == 0
         if simple and not shared:  # separate ports, the published formula: the DSE's hot path
             lat = (n_steps * tn_e / ip) * in_tile  # ⌈N/Tn⌉·tI
@@ -228,8 +219,8 @@ class BatchModel:
         s = self.settings
         k, st, up = g.kernel, g.stride, g.upscale
         r, c = np.minimum(tr, g.rows), np.minimum(tc, g.cols)
-        outer = (g.batch * g.groups) * _ceil_div(g.m, tm) * (_ceil_div(g.rows, r) * _ceil_div(g.cols, c))
-        trips = outer * _ceil_div(g.n, tn)
+        outer = (g.batch * g.groups) * ceil_div(g.m, tm) * (ceil_div(g.rows, r) * ceil_div(g.cols, c))
+        trips = outer * ceil_div(g.n, tn)
         compute = trips * (r * c * (k * k) + s.pipeline_overhead_cycles)
         tm_e, tn_e = np.minimum(tm, g.m), np.minimum(tn, g.n)
         b_in = tn_e * ((st * r + k - st) * (st * c + k - st)) if up == 1 else tn_e * (r * c)

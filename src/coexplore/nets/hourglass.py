@@ -11,26 +11,19 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from coexplore.nets import recipe
 from coexplore.nets.blocks import ConvBNReLU, Residual, residual_box
-from coexplore.nets.recipe import (
-    DECONV_KERNEL,
-    DECONV_PADDING,
-    DECONV_STRIDE,
-    POOL_KERNEL,
-    STEM_CONV_KERNEL,
-    STEM_CONV_STRIDE,
-    UPSAMPLE_FACTOR,
-    stem_widths,
-)
 from coexplore.nets.spec import HourglassSpec
 
-INPUT_CHANNELS = 3
 
 UPSAMPLERS: dict[str, Callable[[int], nn.Module]] = {
-    "nearest": lambda channels: nn.Upsample(scale_factor=UPSAMPLE_FACTOR, mode="nearest"),
-    "bilinear": lambda channels: nn.Upsample(scale_factor=UPSAMPLE_FACTOR, mode="bilinear", align_corners=False),
-    "deconv": lambda channels: nn.ConvTranspose2d(channels, channels, DECONV_KERNEL, stride=DECONV_STRIDE,
-                                                  padding=DECONV_PADDING),
+    "nearest": lambda channels: nn.Upsample(scale_factor=recipe.UPSAMPLE_FACTOR, mode="nearest"),
+    "bilinear": lambda channels: nn.Upsample(
+        scale_factor=recipe.UPSAMPLE_FACTOR, mode="bilinear", align_corners=False
+    ),
+    "deconv": lambda channels: nn.ConvTranspose2d(
+        channels, channels, recipe.DECONV_KERNEL, stride=recipe.DECONV_STRIDE, padding=recipe.DECONV_PADDING
+    ),
 }
 
 
@@ -39,10 +32,10 @@ class Stem(nn.Module):
 
     def __init__(self, spec: HourglassSpec):
         super().__init__()
-        first, second = stem_widths(spec.stem, spec.features)
-        self.conv = ConvBNReLU(INPUT_CHANNELS, first, STEM_CONV_KERNEL, stride=STEM_CONV_STRIDE)
+        first, second = recipe.stem_widths(spec.stem, spec.features)
+        self.conv = ConvBNReLU(recipe.INPUT_CHANNELS, first, recipe.STEM_CONV_KERNEL, stride=recipe.STEM_CONV_STRIDE)
         self.res1 = Residual(spec.block, first, second, spec.kernel)
-        self.pool = nn.MaxPool2d(POOL_KERNEL)
+        self.pool = nn.MaxPool2d(recipe.POOL_KERNEL)
         self.res2 = Residual(spec.block, second, second, spec.kernel)
         self.res3 = Residual(spec.block, second, spec.features, spec.kernel)
 
@@ -58,7 +51,7 @@ class Hourglass(nn.Module):
         here, below = spec.level_features[level - 1], spec.level_features[level]
         box = lambda n, m: residual_box(spec.block, n, m, spec.kernel, spec.modules)  # noqa: E731
         self.up = box(here, here)
-        self.pool = nn.MaxPool2d(POOL_KERNEL)
+        self.pool = nn.MaxPool2d(recipe.POOL_KERNEL)
         self.low1 = box(here, below)
         self.inner = Hourglass(spec, level + 1) if level < spec.order else box(below, below)
         self.low3 = box(below, here)

@@ -23,6 +23,7 @@ from coexplore.nets.recipe import (
     DECONV_KERNEL,
     DECONV_PADDING,
     DECONV_STRIDE,
+    INPUT_CHANNELS,
     POOL_KERNEL,
     STEM_CONV_KERNEL,
     STEM_CONV_STRIDE,
@@ -35,7 +36,6 @@ from coexplore.nets.recipe import (
 from coexplore.nets.spec import HourglassSpec
 from coexplore.workload import Op, Workload
 
-INPUT_CHANNELS = 3  # RGB
 INPUT_TENSOR = "input"
 
 

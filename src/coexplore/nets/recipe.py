@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+INPUT_CHANNELS = 3  # RGB images, for the builder and the lowering alike
+
 # Stem of Newell et al. (ECCV 2016): 7x7 stride-2 conv, then a 2x2 max-pool after the first
 # residual; together they bring the input to the heatmap resolution (input / 4).
 STEM_CONV_KERNEL = 7

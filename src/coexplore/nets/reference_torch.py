@@ -69,37 +69,42 @@ def _conv_bn(n: int, m: int, k: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(n, m, k, stride=stride, padding=k // 2, bias=False), nn.BatchNorm2d(m))
 
 
-class BasicBlock(nn.Module):
+class _ResidualBlock(nn.Module):
+    """A main path plus the shortcut (a 1x1 projection when the shape changes), then ReLU."""
+
+    expansion: int
+
+    def __init__(self, body: nn.Sequential, n: int, m: int, stride: int):
+        super().__init__()
+        self.body = body
+        self.downsample = _conv_bn(n, m, 1, stride) if (stride != 1 or n != m) else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)  # torchvision order: main path first, then the projection shortcut
+        identity = self.downsample(x) if self.downsample is not None else x
+        return torch.relu(out + identity)
+
+
+class BasicBlock(_ResidualBlock):
     expansion = 1
 
     def __init__(self, n: int, width: int, stride: int = 1):
-        super().__init__()
         m = width * self.expansion
-        self.body = nn.Sequential(_conv_bn(n, width, 3, stride), nn.ReLU(inplace=True), _conv_bn(width, m, 3))
-        self.downsample = _conv_bn(n, m, 1, stride) if (stride != 1 or n != m) else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x)  # torchvision order: main path first, then the projection shortcut
-        identity = self.downsample(x) if self.downsample is not None else x
-        return torch.relu(out + identity)
+        super().__init__(
+            nn.Sequential(_conv_bn(n, width, 3, stride), nn.ReLU(inplace=True), _conv_bn(width, m, 3)), n, m, stride
+        )
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualBlock):
     expansion = 4
 
     def __init__(self, n: int, width: int, stride: int = 1):
-        super().__init__()
         m = width * self.expansion
-        self.body = nn.Sequential(
+        body = nn.Sequential(
             _conv_bn(n, width, 1), nn.ReLU(inplace=True), _conv_bn(width, width, 3, stride), nn.ReLU(inplace=True),
             _conv_bn(width, m, 1),
         )
-        self.downsample = _conv_bn(n, m, 1, stride) if (stride != 1 or n != m) else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x)  # torchvision order: main path first, then the projection shortcut
-        identity = self.downsample(x) if self.downsample is not None else x
-        return torch.relu(out + identity)
+        super().__init__(body, n, m, stride)
 
 
 class ResNet(nn.Module):

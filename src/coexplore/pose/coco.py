@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.dataset import ImageFileDataset, PoseRecord, check_images_exist, holdout_split
+from coexplore.pose.dataset import ImageFileDataset, PoseRecord, holdout_split
 from coexplore.pose.joints import COCO_JOINTS, COCO_LAYOUT, JointLayout, derive_flip_pairs
 
 # Top-down bbox padding of HRNet / mmpose (`scale * 1.25` in _box2cs / bbox_xywh2cs).
@@ -189,22 +189,10 @@ def open_coco(
     if not is_split_file:
         keep = holdout_split([str(r.info["image_id"]) for r in records], split, holdout)
         records = [records[k] for k in keep]
-    if size is not None:
-        records = records[: int(size)]
-    source = f"coco:{annotation_file}"
-    if records:
-        check_images_exist(records, source, folder)
-    dataset = CocoDataset(
-        records,
-        layout,
-        name="coco",
-        source=source,
-        split=split,
-        input_res=input_res,
-        augment=augment,
-        seed=seed,
-        pck_kind="oks",
-    )
+    dataset = CocoDataset.from_annotation_file(
+        records, layout, kind="coco", annotation_file=annotation_file, image_dir=folder, size=size, split=split,
+        input_res=input_res, augment=augment, seed=seed, pck_kind="oks",
+    )  # fmt: skip
     dataset.coco = coco
     dataset.annotation_file = annotation_file
     return dataset

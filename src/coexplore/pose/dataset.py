@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Self
 
 import numpy as np
 import torch
@@ -143,6 +143,34 @@ class PoseDataset(torch.utils.data.Dataset, ABC):
         """Relabel joints after a horizontal mirror (left ↔ right)."""
         return joints[self._flip_perm], visible[self._flip_perm]
 
+    def _crop_sample(
+        self,
+        to_input: np.ndarray,
+        aug: affine.Augmentation,
+        joints: np.ndarray,
+        normalizer_px: float,
+        image: np.ndarray | None,
+        annotated: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """The sample dict of `joints` (original px) seen through the crop `to_input` (→ input px).
+
+        A joint is visible when it lands on the crop (and is annotated, where `annotated` is given);
+        a mirrored crop swaps left and right labels.
+        """
+        joints = affine.apply(to_input, joints)
+        visible = affine.inside(joints, self.input_res)
+        if annotated is not None:
+            visible = annotated & visible
+        if aug.flip:
+            joints, visible = self.flip_joints(joints, visible)
+        return {
+            "image": image,
+            "joints": joints,
+            "visible": visible.astype(np.float32),
+            "normalizer": normalizer_px * affine.zoom_of(to_input),
+            "transform": affine.invert(to_input),
+        }
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} split={self.split} n={len(self)} res={self.input_res} augment={self.augment}>"
 
@@ -237,21 +265,14 @@ class RecordDataset(PoseDataset):
     def _sample(self, i: int, aug: affine.Augmentation, with_image: bool) -> dict[str, Any]:
         record = self.records[i]
         orig_to_input = self.crop_matrix(i, aug)
-        joints = affine.apply(orig_to_input, record.joints)
-        visible = record.annotated & affine.inside(joints, self.input_res)
-        if aug.flip:
-            joints, visible = self.flip_joints(joints, visible)
-        image = None
-        if with_image:
-            picture, orig_to_picture = self._open_image(record, orig_to_input)
-            image = affine.warp(picture, affine.compose(orig_to_input, affine.invert(orig_to_picture)), self.input_res)
-        return {
-            "image": image,
-            "joints": joints,
-            "visible": visible.astype(np.float32),
-            "normalizer": record.normalizer_px * affine.zoom_of(orig_to_input),
-            "transform": affine.invert(orig_to_input),
-        }
+        image = self._cropped_image(record, orig_to_input) if with_image else None
+        return self._crop_sample(
+            orig_to_input, aug, record.joints, record.normalizer_px, image, annotated=record.annotated
+        )
+
+    def _cropped_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> np.ndarray:
+        picture, orig_to_picture = self._open_image(record, orig_to_input)
+        return affine.warp(picture, affine.compose(orig_to_input, affine.invert(orig_to_picture)), self.input_res)
 
     def record_info(self, i: int) -> dict[str, Any]:
         return {"index": int(i), **self.records[i].info}
@@ -259,6 +280,33 @@ class RecordDataset(PoseDataset):
 
 class ImageFileDataset(RecordDataset):
     """Records whose images are files on disk (MPII, COCO)."""
+
+    @classmethod
+    def from_annotation_file(
+        cls,
+        records: list[PoseRecord],
+        layout: JointLayout,
+        *,
+        kind: str,
+        annotation_file: Path,
+        image_dir: Path,
+        size: int | None,
+        split: str,
+        input_res: int,
+        augment: bool,
+        seed: int,
+        pck_kind: str,
+    ) -> Self:
+        """The first `size` records of a split, once their image files are known to exist."""
+        if size is not None:
+            records = records[: int(size)]
+        source = f"{kind}:{annotation_file}"
+        if records:
+            check_images_exist(records, source, image_dir)
+        return cls(
+            records, layout, name=kind, source=source, split=split, input_res=input_res, augment=augment, seed=seed,
+            pck_kind=pck_kind,
+        )  # fmt: skip
 
     def _open_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> tuple[Image.Image, np.ndarray]:
         try:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.dataset import ImageFileDataset, PoseRecord, check_images_exist, holdout_split
+from coexplore.pose.dataset import ImageFileDataset, PoseRecord, holdout_split
 from coexplore.pose.joints import MPII_LAYOUT
 
 MPII_NUM_JOINTS = 16
@@ -269,23 +269,10 @@ def open_mpii(
     annotation_file, is_split_file = _resolve_annotation_file(path, split)
     annotations = load_mpii_annotations(annotation_file)
     rows = list(range(len(annotations))) if is_split_file else holdout_split(annotations.image_names, split, holdout)
-    if size is not None:
-        rows = rows[: int(size)]
     folder = (
         Path(image_dir).expanduser() if image_dir else _default_image_dir(annotation_file, annotations.image_names[0])
     )
-    records = mpii_records(annotations, folder, rows)
-    source = f"mpii:{annotation_file}"
-    if records:
-        check_images_exist(records, source, folder)
-    return MpiiDataset(
-        records,
-        MPII_LAYOUT,
-        name="mpii",
-        source=source,
-        split=split,
-        input_res=input_res,
-        augment=augment,
-        seed=seed,
-        pck_kind="pckh",
-    )
+    return MpiiDataset.from_annotation_file(
+        mpii_records(annotations, folder, rows), MPII_LAYOUT, kind="mpii", annotation_file=annotation_file,
+        image_dir=folder, size=size, split=split, input_res=input_res, augment=augment, seed=seed, pck_kind="pckh",
+    )  # fmt: skip

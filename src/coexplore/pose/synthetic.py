@@ -517,25 +517,18 @@ class SyntheticPoses(PoseDataset):
         scene = self.scene(i)
         res = self.input_res
         scene_to_input = affine.crop_matrix(((res - 1) / 2.0, (res - 1) / 2.0), res, res, aug)
-        joints = affine.apply(scene_to_input, scene.joints)
-        visible = affine.inside(joints, res)
-        if aug.flip:
-            joints, visible = self.flip_joints(joints, visible)
-        image = None
-        if with_image:
-            plain = aug == affine.IDENTITY
-            image = self._images.get(i) if plain else None
-            if image is None:
-                image = render(scene, scene_to_input, res, self.config.supersample)
-                if self.cache and plain:
-                    self._images[i] = image
-        return {
-            "image": image,
-            "joints": joints,
-            "visible": visible.astype(np.float32),
-            "normalizer": scene.normalizer_px * affine.zoom_of(scene_to_input),
-            "transform": affine.invert(scene_to_input),
-        }
+        image = self._rendered_image(i, scene, scene_to_input, aug) if with_image else None
+        return self._crop_sample(scene_to_input, aug, scene.joints, scene.normalizer_px, image)
+
+    def _rendered_image(self, i: int, scene: Scene, scene_to_input: np.ndarray, aug: affine.Augmentation) -> np.ndarray:
+        # Only the unaugmented picture is cached: augmented ones differ every epoch.
+        plain = aug == affine.IDENTITY
+        image = self._images.get(i) if plain else None
+        if image is None:
+            image = render(scene, scene_to_input, self.input_res, self.config.supersample)
+            if self.cache and plain:
+                self._images[i] = image
+        return image
 
     def record_info(self, i: int) -> dict[str, Any]:
         i = self._check_index(i)

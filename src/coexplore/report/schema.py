@@ -81,29 +81,25 @@ class StrategyResult(_Lenient):
     pareto: list[int] = Field(default_factory=list)
 
 
-class TopKRow(_Lenient):
+class TopKAverage(_Lenient):
+    """The paper's figures of one design (or their mean over the top k) against the baseline."""
+
+    accuracy: float
+    compute_ms: float
+    memory_ms: float
+    total_ms: float
+    compute_faster_pct: float
+    memory_faster_pct: float
+    total_faster_pct: float
+    accuracy_loss: float
+
+
+class TopKRow(TopKAverage):
+    """One top-k design: which trial it is, and its figures."""
+
     number: int
     spec: str
     design_str: str | None = None
-    accuracy: float
-    compute_ms: float
-    memory_ms: float
-    total_ms: float
-    compute_faster_pct: float
-    memory_faster_pct: float
-    total_faster_pct: float
-    accuracy_loss: float
-
-
-class TopKAverage(_Lenient):
-    accuracy: float
-    compute_ms: float
-    memory_ms: float
-    total_ms: float
-    compute_faster_pct: float
-    memory_faster_pct: float
-    total_faster_pct: float
-    accuracy_loss: float
 
 
 class TopK(_Lenient):

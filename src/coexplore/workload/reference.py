@@ -127,40 +127,47 @@ def _resnet_head(b: _Builder) -> None:
     b.fc("fc", 1000)
 
 
-def resnet18(batch: int = 1) -> Workload:
-    b = _Builder("resnet18", 3, 224, batch)
+def _basic_main_path(b: _Builder, prefix: str, width: int, stride: int) -> tuple[str, int]:
+    """ResNet-18/34 block: two 3x3 convs (the first strides). Returns (output tensor, channels)."""
+    b.conv(f"{prefix}.conv1", width, 3, stride=stride)
+    return b.conv(f"{prefix}.conv2", width, 3), width
+
+
+def _bottleneck_main_path(b: _Builder, prefix: str, width: int, stride: int) -> tuple[str, int]:
+    """ResNet-50 block (torchvision v1.5: the 3x3 strides): 1x1 → 3x3 → 1x1 to 4 × width."""
+    out_channels = width * BOTTLENECK_EXPANSION
+    b.conv(f"{prefix}.conv1", width, 1)
+    b.conv(f"{prefix}.conv2", width, 3, stride=stride)
+    return b.conv(f"{prefix}.conv3", out_channels, 1), out_channels
+
+
+# (builder, name prefix, width, stride) -> (output tensor, output channels) of a block's main path
+_MainPath = Callable[[_Builder, str, int, int], tuple[str, int]]
+
+
+def _resnet(name: str, depths: tuple[int, ...], main_path: _MainPath, batch: int) -> Workload:
+    """Stem, four stages of residual blocks (the first block of stages 2-4 halves the size), head."""
+    b = _Builder(name, 3, 224, batch)
     _resnet_stem(b)
-    for layer, (width, blocks) in enumerate(zip(RESNET_WIDTHS, (2, 2, 2, 2)), start=1):
+    for layer, (width, blocks) in enumerate(zip(RESNET_WIDTHS, depths), start=1):
         for i in range(blocks):
             stride = 2 if layer > 1 and i == 0 else 1
             prefix, x = f"layer{layer}.{i}", (b.tensor, b.channels, b.size)
-            b.conv(f"{prefix}.conv1", width, 3, stride=stride)
-            main = b.conv(f"{prefix}.conv2", width, 3)
+            main, out_channels = main_path(b, prefix, width, stride)
             shortcut = x[0]
-            if stride != 1 or x[1] != width:
-                shortcut = b.conv(f"{prefix}.downsample", width, 1, stride=stride, source=x)
-            b.add(f"{prefix}.add", main, shortcut)
-    _resnet_head(b)
-    return b.build()
-
-
-def resnet50(batch: int = 1) -> Workload:
-    b = _Builder("resnet50", 3, 224, batch)
-    _resnet_stem(b)
-    for layer, (width, blocks) in enumerate(zip(RESNET_WIDTHS, (3, 4, 6, 3)), start=1):
-        out_channels = width * BOTTLENECK_EXPANSION
-        for i in range(blocks):
-            stride = 2 if layer > 1 and i == 0 else 1
-            prefix, x = f"layer{layer}.{i}", (b.tensor, b.channels, b.size)
-            b.conv(f"{prefix}.conv1", width, 1)
-            b.conv(f"{prefix}.conv2", width, 3, stride=stride)
-            main = b.conv(f"{prefix}.conv3", out_channels, 1)
-            shortcut = x[0]
-            if stride != 1 or x[1] != out_channels:
+            if stride != 1 or x[1] != out_channels:  # projection shortcut when the shape changes
                 shortcut = b.conv(f"{prefix}.downsample", out_channels, 1, stride=stride, source=x)
             b.add(f"{prefix}.add", main, shortcut)
     _resnet_head(b)
     return b.build()
+
+
+def resnet18(batch: int = 1) -> Workload:
+    return _resnet("resnet18", (2, 2, 2, 2), _basic_main_path, batch)
+
+
+def resnet50(batch: int = 1) -> Workload:
+    return _resnet("resnet50", (3, 4, 6, 3), _bottleneck_main_path, batch)
 
 
 REFERENCE_WORKLOADS: dict[str, Callable[..., Workload]] = {

@@ -1,4 +1,9 @@
-"""Shared fixtures: where the real sample data lives (../shared/data beside the checkout)."""
+"""Shared fixtures: where the real sample data lives (../shared/data beside the checkout).
+
+The sample data is third-party and not in the repository, so a user's clone alone does not have it:
+tests that need it skip with one line naming what is missing. CI sets COEXPLORE_REQUIRE_SHARED_DATA=1
+(`.ci/run`), which turns that skip into a failure, so CI still runs every sample-data test.
+"""
 
 from __future__ import annotations
 
@@ -19,5 +24,8 @@ def shared_data_dir() -> Path:
 def shared_data() -> Path:
     path = shared_data_dir()
     if not path.is_dir():
-        pytest.fail(f"real sample data not found at {path}; set COEXPLORE_SHARED_DATA")
+        message = f"real sample data not found at {path}; set COEXPLORE_SHARED_DATA to its folder"
+        if os.environ.get("COEXPLORE_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     return path

@@ -17,7 +17,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/coexplore demo
 
+# The import-linter contracts in pyproject.toml (DESIGN.md's one-way flow) first, then the tests.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -4,8 +4,8 @@ For VGG16, ResNet-50 and the 8-stack hourglass (`newell8`) on ZCU102 at int16: t
 in the space, the median time of `explore` over several runs, and the speed-up against two plain
 loops over the same designs, timed on a random sample and extrapolated to the whole space:
 
-- "lean loop": `cost.total_cycles` per design (only the total, over the unique op shapes) — the
-  fairest baseline;
+- "lean loop": the cost kernel at 0-d, one design at a time (`kernel.workload_cycles`: only the
+  total, over the unique op shapes, as the DSE sums it) — the fairest baseline;
 - "evaluate loop": `cost.evaluate` per design (per-op rows, resources, fit) — what a tool without a
   vectorised path would call.
 
@@ -20,13 +20,14 @@ import random
 import statistics
 import time
 
-from coexplore.fpga import Design, explore, get_device
-from coexplore.fpga.cost import PreparedWorkload, evaluate, total_cycles
-from coexplore.fpga.dse import design_space
-from coexplore.fpga.vectorized import BatchModel, BatchSettings
+from coexplore.fpga import Design, DesignSettings, evaluate, explore, get_device
+from coexplore.fpga.kernel import Target, bank_depths, buffer_blocks, skip_storage, stack, workload_cycles
+from coexplore.fpga.mapping import PreparedWorkload
+from coexplore.fpga.space import design_space
 from coexplore.workload import get_reference
 
-DEVICE, PRECISION = "zcu102", "int16"
+DEVICE = "zcu102"
+SETTINGS = DesignSettings(precision="int16")
 
 
 def cases():
@@ -40,17 +41,27 @@ def cases():
     yield "newell8", lower(PRESETS["newell8"])
 
 
-def sample_designs(workload, n: int, seed: int = 0) -> list[Design]:
-    model = BatchModel(workload, DEVICE, BatchSettings(precision=PRECISION))
-    space = design_space(workload, model, None, "auto")
+def sample_designs(prep: PreparedWorkload, target: Target, n: int, seed: int = 0) -> list[Design]:
+    space = design_space(prep, target)
     rng = random.Random(seed)
     designs = []
     for _ in range(n):
         tm, tn = space.tm_tn[rng.randrange(len(space.tm_tn))]
         tr, tc = space.tiles[rng.randrange(len(space.tiles))]
-        designs.append(Design(tm=int(tm), tn=int(tn), tr=int(tr), tc=int(tc), precision=PRECISION,
+        designs.append(Design(tm=int(tm), tn=int(tn), tr=int(tr), tc=int(tc), settings=SETTINGS,
                               ports_words_per_cycle=space.ports[rng.randrange(len(space.ports))]))
     return designs
+
+
+def lean_cycles(prep: PreparedWorkload, target: Target, d: Design) -> float:
+    """Total cycles of one design: the kernel at 0-d, skips placed as the DSE places them."""
+    on_chip = False
+    if target.settings.keep_skips_on_chip:
+        geometries = stack([g for g, _ in prep.conv_counts(target.settings.schedule)])
+        bram = sum(buffer_blocks(d.tm, d.tn, bank_depths(geometries, d.tr, d.tc, target.settings), target).values())
+        on_chip = skip_storage(prep, target, bram).on_chip
+    return float(workload_cycles(prep, target, d.tm, d.tn, d.tr, d.tc, target.ports(d.ports_words_per_cycle),
+                                 on_chip))
 
 
 def per_design_cpu_s(fn, designs) -> float:
@@ -66,7 +77,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300)
     args = parser.parse_args()
     device = get_device(DEVICE)
-    print(f"exhaustive DSE on {DEVICE} at {PRECISION}; median of {args.runs} runs; loops timed on "
+    print(f"exhaustive DSE on {DEVICE} at {SETTINGS.precision}; median of {args.runs} runs; loops timed on "
           f"{args.sample} sampled designs and extrapolated")
     print("times are CPU seconds of this process (the machine is shared; wall time in brackets)")
     header = (f"{'net':10} {'designs':>9} {'fit':>9} {'DSE s (wall)':>14} {'lean loop s':>12} {'×':>6} "
@@ -76,13 +87,14 @@ def main() -> None:
         cpu, wall, res = [], [], None
         for _ in range(args.runs):
             started = time.process_time()
-            res = explore(workload, device, precision=PRECISION)
+            res = explore(workload, device, SETTINGS)
             cpu.append(time.process_time() - started)
             wall.append(res.seconds)
         dse_s, dse_wall = statistics.median(cpu), statistics.median(wall)
         prepared = PreparedWorkload(workload)
-        designs = sample_designs(workload, args.sample)
-        lean_s = per_design_cpu_s(lambda d: total_cycles(prepared, d, device), designs) * res.n_designs
+        target = Target.of(device, SETTINGS)
+        designs = sample_designs(prepared, target, args.sample)
+        lean_s = per_design_cpu_s(lambda d: lean_cycles(prepared, target, d), designs) * res.n_designs
         full_s = per_design_cpu_s(lambda d: evaluate(workload, d, device, prepared=prepared),
                                   designs[: max(20, args.sample // 10)]) * res.n_designs
         print(f"{name:10} {res.n_designs:>9,} {res.n_fitting:>9,} {dse_s:>6.3f} ({dse_wall:>5.2f}) "

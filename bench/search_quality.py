@@ -41,20 +41,21 @@ def main(argv: list[str] | None = None) -> int:
               f"--out {args.table} --budget 4 --train-size 1200 --val-size 200 --batch-size 16", file=sys.stderr)
         return 2
 
-    from coexplore.search.analysis import HV_LATENCY_MARGIN, hypervolume
+    from coexplore.results import hypervolume_reference, points_hypervolume
     from coexplore.search.config import SearchConfig
     from coexplore.search.replay import hypervolume_at, replay_strategy
-    from coexplore.search.components import build_components
+    from coexplore.search.context import build_context
     from coexplore.search.table import BenchTable
 
     started = time.perf_counter()
     table = BenchTable.load(args.table)
-    base = SearchConfig(table=str(args.table), device=args.device, precision=args.precision, budget=max(BUDGETS))
-    components = build_components(base, None)
+    base = SearchConfig(table=str(args.table), device=args.device, hardware={"precision": args.precision},
+                        budget=max(BUDGETS))
+    context = build_context(base, None)
     # every network of the table on its best design: the ground-truth front
     truth = []
     for number, (spec, entry) in enumerate(table.complete_entries().items()):
-        hw = components.hardware.best(spec)
+        hw = context.hardware.best(spec)
         if hw.fits and hw.total_ms is not None:
             truth.append({"number": number, "spec": spec, "status": "complete", "feasible": True,
                           "accuracy": entry["accuracy"], "total_ms": hw.total_ms})
@@ -71,19 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = []
     for title, latency_budget in scenarios.items():
         feasible_truth = [r for r in truth if latency_budget is None or r["total_ms"] <= latency_budget]
-        reference = {"accuracy": 0.0, "total_ms": latency_budget or latencies[-1] * HV_LATENCY_MARGIN}
-        best_possible = hypervolume(feasible_truth, reference["accuracy"], reference["total_ms"])
+        reference = hypervolume_reference(latencies, accuracy_floor=None, latency_budget_ms=latency_budget)
+        best_possible = points_hypervolume([r["accuracy"] for r in feasible_truth],
+                                           [r["total_ms"] for r in feasible_truth], reference)
         medians: dict[str, dict[int, float]] = {}
         for label, (strategy, sampler) in variants.items():
             per_budget: dict[int, list[float]] = {b: [] for b in BUDGETS}
             changes = {"sampler": sampler} if sampler else {}
             for seed in range(args.seeds):
-                records = replay_strategy(components, strategy, seed=seed, latency_budget_ms=latency_budget, **changes)
+                records = replay_strategy(context, strategy, seed=seed, latency_budget_ms=latency_budget, **changes)
                 for b in BUDGETS:
                     per_budget[b].append(100 * hypervolume_at(records, b, reference) / best_possible)
             medians[label] = {b: statistics.median(v) for b, v in per_budget.items()}
         print(f"## {title}" + (f" ({latency_budget:.4g} ms, {len(feasible_truth)} networks meet it)" if latency_budget else "")
-              + f"; reference point ({reference['accuracy']:g} %, {reference['total_ms']:.4g} ms)")
+              + f"; reference point ({reference.accuracy:g} %, {reference.total_ms:.4g} ms)")
         print(f"{'strategy':<20}" + "".join(f"{'HV@' + str(b):>10}" for b in BUDGETS))
         for label in variants:
             print(f"{label:<20}" + "".join(f"{medians[label][b]:>9.1f}%" for b in BUDGETS))

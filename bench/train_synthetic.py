@@ -24,9 +24,14 @@ from pathlib import Path
 import torch
 
 from coexplore.nets import build, parse_spec
-from coexplore.pose.dataset import open_dataset
+from coexplore.placement import core_count
 from coexplore.pose.heatmaps import encode_heatmaps
-from coexplore.pose.trainer import TrainConfig, available_cores, heatmap_loss, seed_everything, train
+from coexplore.pose.recipe import heatmap_loss
+from coexplore.pose.rng import seed_everything
+from coexplore.pose.sources import open_dataset
+from coexplore.pose.train_config import TrainConfig
+from coexplore.pose.trainer import train
+from coexplore.search.networks import hourglass_network
 
 CANDIDATES = (
     "hg-s1-o3-f16-r128-scaled",
@@ -38,7 +43,7 @@ CANDIDATES = (
 def accuracy_part(candidates: list[str], data: str, cfg: TrainConfig) -> list[dict]:
     rows = []
     for spec in candidates:
-        result = train(spec, data, cfg, progress=False)
+        result = train(hourglass_network(spec), data, cfg, progress=False)
         row = {"spec": spec, "status": result.status, "reason": result.reason, "metric": result.metric,
                "accuracy": result.accuracy, "baseline": result.baseline_accuracy, "params": result.params,
                "wall_s": result.wall_s, "train_s": result.train_s, "images_per_s": result.images_per_s,
@@ -84,10 +89,10 @@ def overhead_part(spec: str, data: str, cfg: TrainConfig, repeats: int) -> dict:
     steps = cfg.train_size // cfg.batch_size
     one_epoch = cfg.model_copy(update={"epochs": 1, "val_size": cfg.batch_size})
     trainer_ips, bare_ips = [], []
-    torch.set_num_threads(cfg.threads or available_cores())
+    torch.set_num_threads(cfg.threads or core_count())
     for _ in range(repeats):  # interleaved, so load changes on the machine hit both alike
         bare_ips.append(bare_loop_images_per_s(spec, data, cfg, steps))
-        trainer_ips.append(train(spec, data, one_epoch, progress=False).images_per_s)
+        trainer_ips.append(train(hourglass_network(spec), data, one_epoch, progress=False).images_per_s)
     row = {"spec": spec, "trainer_images_per_s": statistics.median(trainer_ips),
            "bare_images_per_s": statistics.median(bare_ips), "runs": repeats,
            "trainer_all": trainer_ips, "bare_all": bare_ips}
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None, description: str = __doc__) -> int:
 
     cfg = TrainConfig(epochs=args.epochs, batch_size=16, lr=args.lr, sigma=2.0, train_size=args.train_size or None,
                       val_size=args.val_size or None, threads=args.threads, seed=0)
-    print(f"torch {torch.__version__}, {cfg.threads or available_cores()} threads; budget {args.epochs} epochs × "
+    print(f"torch {torch.__version__}, {cfg.threads or core_count()} threads; budget {args.epochs} epochs × "
           f"{cfg.train_size or 'all'} training images, batch {cfg.batch_size}, Adam {cfg.lr:g}, σ {cfg.sigma}, "
           f"cosine; {cfg.val_size or 'all'} validation images; data {args.data}")
     rows, ordered, above = [], None, None

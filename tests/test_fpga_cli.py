@@ -76,6 +76,13 @@ def test_dse_json_and_tables(tmp_path):
     assert json.loads((tmp_path / "best.json").read_text())["design"].startswith("tm=")
 
 
+def test_dse_settings_reach_the_best_design():
+    data = json.loads(run("dse", "--net", "alexnet", "--device", "zc706", "--settings",
+                          "p=20,halo=yes,ports=shared,precision=int8", "--precision", "int16", "--json"))
+    assert data["settings"]["input_halo"] and data["settings"]["precision"] == "int16"  # the flag wins
+    assert "p=20" in data["best"] and "halo=true" in data["best"] and "ports=" not in data["best"]
+
+
 def test_dse_nothing_fits_is_an_error():
     with pytest.raises(CoexploreError, match="no design fits"):
         run("dse", "--net", "vgg16", "--device", "pynq-z2", "--precision", "fp32", "--bram-limit", "0.01")

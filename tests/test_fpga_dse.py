@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from coexplore.errors import CoexploreError
-from coexplore.fpga import Device, explore
-from coexplore.fpga.dse import _pareto, port_options, useful_values
-from coexplore.fpga.vectorized import BatchModel, BatchSettings
+from coexplore.fpga import DesignSettings, Device, evaluate, explore, get_device, load_settings
+from coexplore.fpga.front import pareto
+from coexplore.fpga.kernel import Target, bank_depths, buffer_blocks, stack, workload_cycles
+from coexplore.fpga.mapping import PreparedWorkload
+from coexplore.fpga.space import port_options, useful_values
 from coexplore.workload import Op, Workload, get_reference
 
 SMALL = Device(name="small", part="S", family="ultrascale+", dsp=100, bram18=60, bandwidth_gbps=4.0,
@@ -34,19 +36,22 @@ def test_useful_values_are_the_trip_count_breakpoints():
 def test_pruned_space_finds_the_brute_force_optimum(schedule):
     """Every tm, tn ≤ the budget and every tile 1..max, evaluated blindly, is no better."""
     w = _tiny_net()
-    res = explore(w, SMALL, precision="int16", schedule=schedule, tile_shapes="all")
-    model = BatchModel(w, SMALL, BatchSettings(precision="int16", schedule=schedule))
+    settings = DesignSettings(precision="int16", schedule=schedule, tile_shapes="all")
+    res = explore(w, SMALL, settings)
+    prep, target = PreparedWorkload(w), Target.of(SMALL, settings)
     macs = SMALL.budget("dsp")
     tm, tn = np.array([(a, b) for a in range(1, macs + 1) for b in range(1, macs // a + 1)]).T
     extent = 10 if schedule == "overlap" else 5
     tiles = np.array(list(itertools.product(range(1, extent + 1), repeat=2)))
+    tr, tc = tiles[:, 0][None, :], tiles[:, 1][None, :]
+    in_depth, w_depth, out_depth = bank_depths(stack([g for g, _ in prep.conv_counts(schedule)], 1), tiles[:, 0],
+                                               tiles[:, 1], settings)
+    bram = sum(buffer_blocks(tm[:, None], tn[:, None], (in_depth[None, :], w_depth, out_depth[None, :]),
+                             target).values())
     best = np.inf
-    for ports in port_options(model.ddr_words, SMALL.max_port_bits / 16):
-        ip, wp, op, shared = model.port_arrays([ports])
-        tr, tc = tiles[:, 0][None, :], tiles[:, 1][None, :]
-        cycles = model.cycles(tm[:, None], tn[:, None], tr, tc, ip[0], wp[0], op[0], shared[0])[0]
-        fits = model.buffer_blocks(tm[:, None], tn[:, None], tr, tc) <= SMALL.budget("bram")
-        best = min(best, cycles[fits].min())
+    for ports in port_options(target.ddr_words, target.widest_port_words):
+        cycles = workload_cycles(prep, target, tm[:, None], tn[:, None], tr, tc, target.ports(ports))
+        best = min(best, cycles[bram <= SMALL.budget("bram")].min())
     assert res.best_cost.total_cycles == pytest.approx(best, rel=1e-12)
 
 
@@ -58,7 +63,7 @@ def test_front_is_exactly_the_pareto_set(seed, bram_sorted_in_array):
     if bram_sorted_in_array:  # as with square tiles: block RAM rises with the tile inside an array
         bram = bram[np.lexsort((bram, pair))]
     found = {"cycles": rng.integers(1, 40, 400).astype(float), "dsp": pair // 5 + 1, "bram": bram, "pair": pair}
-    got = set(_pareto(found))
+    got = set(pareto(found))
     pts = np.stack([found["cycles"], found["dsp"], found["bram"]], axis=1)
     le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)  # le[j, i]: j ≤ i everywhere
     lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
@@ -68,7 +73,7 @@ def test_front_is_exactly_the_pareto_set(seed, bram_sorted_in_array):
 
 
 def test_dse_front_points_do_not_dominate_each_other():
-    res = explore(get_reference("resnet18"), "zcu104", precision="int8")
+    res = explore(get_reference("resnet18"), "zcu104", DesignSettings(precision="int8"))
     pts = [(c.total_cycles, c.dsp, c.bram18) for _, c in res.front]
     assert pts[0][0] == res.best_cost.total_cycles
     for a, b in itertools.permutations(pts, 2):
@@ -78,7 +83,7 @@ def test_dse_front_points_do_not_dominate_each_other():
 
 def test_port_options_are_maximal_power_of_two_splits():
     # VC707 at fp32/100 MHz: DDR 12.8 GB/s = 32 words/cycle, one 512-bit port = 16 words
-    vc707 = BatchModel(Workload("x", []), "vc707", BatchSettings(precision="fp32", clock_mhz=100))
+    vc707 = Target.of(get_device("vc707"), DesignSettings(precision="fp32", clock_mhz=100))
     assert vc707.ddr_words == pytest.approx(32)
     assert set(port_options(vc707.ddr_words, 16)) == {(16, 8, 8), (8, 16, 8), (8, 8, 16), None}
     # ZCU102 at int16/200 MHz: 48 words/cycle of DDR but 128-bit HP ports (8 words): only 8/8/8
@@ -89,7 +94,7 @@ def test_port_options_are_maximal_power_of_two_splits():
 
 
 def test_top_lists_distinct_arrays_fastest_first():
-    res = explore(get_reference("alexnet"), "zc706", precision="int16", top_k=5)
+    res = explore(get_reference("alexnet"), "zc706", DesignSettings(precision="int16"), top_k=5)
     arrays = [(d.tm, d.tn) for d, _ in res.top]
     assert len(set(arrays)) == len(arrays) == 5
     times = [c.total_cycles for _, c in res.top]
@@ -97,36 +102,69 @@ def test_top_lists_distinct_arrays_fastest_first():
 
 
 def test_result_is_complete_and_json_serialisable():
-    res = explore(_tiny_net(), SMALL, precision="int16", keep_skips_on_chip=True)
+    settings = DesignSettings(precision="int16", keep_skips_on_chip=True)
+    res = explore(_tiny_net(), SMALL, settings)
     data = json.loads(json.dumps(res.to_dict()))
     assert data["best"] == res.best.to_string() and data["n_designs"] == res.n_designs >= res.n_fitting > 0
     assert data["best_cost"]["ops"] and data["front"] and data["space"]["tile_shapes"] == "square"
-    assert res.seconds > 0 and res.best.keep_skips_on_chip
+    assert res.seconds > 0 and res.best.settings is settings and load_settings(data["settings"]) == settings
 
 
 def test_nothing_fits_gives_no_best():
     starved = SMALL.model_copy(update={"bram18": 2})
-    res = explore(_tiny_net(), starved, precision="int16")
+    res = explore(_tiny_net(), starved, DesignSettings(precision="int16"))
     assert res.best is None and res.best_cost is None and res.front == [] and res.n_fitting == 0
 
 
-@pytest.mark.parametrize("kwargs, field", [({"precision": "fp64"}, "precision"), ({"schedule": "tiled"}, "schedule"),
-                                            ({"tile_shapes": "round"}, "tile_shapes")])
-def test_bad_arguments_are_clear_errors(kwargs, field):
+@pytest.mark.parametrize("values, field", [({"precision": "fp64"}, "settings.precision: unknown value 'fp64'"),
+                                           ({"schedule": "tiled"}, "settings.schedule"),
+                                           ({"tile_shapes": "round"}, "settings.tile_shapes"),
+                                           ({"ports": "8/8"}, "settings.ports: expected three widths")])
+def test_bad_settings_are_clear_errors(values, field):
     with pytest.raises(CoexploreError, match=field):
-        explore(_tiny_net(), SMALL, **kwargs)
+        load_settings(values)
+
+
+def test_port_policy_restricts_the_explored_ports():
+    w = get_reference("alexnet")
+    # Ultra96 at int16: 21.25 words/cycle of DDR, 128-bit ports (8 words): three splits and the shared port
+    auto = explore(w, "ultra96", DesignSettings(precision="int16"))
+    shared = explore(w, "ultra96", DesignSettings(precision="int16", ports="shared"))
+    fixed = explore(w, "ultra96", DesignSettings(precision="int16", ports="4/2/2"))
+    assert (auto.space["port_options"], shared.space["port_options"], fixed.space["port_options"]) == (4, 1, 1)
+    assert shared.best.ports_words_per_cycle is None and fixed.best.ports_words_per_cycle == (4, 2, 2)
+    assert auto.best_cost.total_cycles <= min(shared.best_cost.total_cycles, fixed.best_cost.total_cycles)
+    with pytest.raises(CoexploreError, match="settings.ports: port input: 64 words/cycle > 8"):
+        explore(w, "ultra96", DesignSettings(precision="int16", ports="64/1/1"))
+
+
+@pytest.mark.parametrize("refinement", [{"input_halo": True}, {"prologue_epilogue": True},
+                                        {"pipeline_overhead_cycles": 20}, {"double_buffer": False},
+                                        {"ddr_efficiency": 0.5}])
+def test_every_refinement_reaches_the_dse(refinement):
+    """The DSE explores under each refinement: its designs carry it and fit under it, and its best
+    is at least as fast as the plain DSE's best design costed under the refinement when that one
+    still fits (the brute-force property test checks optimality under any settings)."""
+    w = get_reference("alexnet")
+    plain = explore(w, "ultra96", DesignSettings(precision="int16"))
+    refined = explore(w, "ultra96", DesignSettings(precision="int16", **refinement))
+    key, value = next(iter(refinement.items()))
+    assert getattr(refined.best.settings, key) == value and refined.best_cost.fits
+    recosted = evaluate(w, plain.best.replace(**refinement), "ultra96")
+    assert not recosted.fits or refined.best_cost.total_cycles <= recosted.total_cycles
 
 
 def test_no_mac_array_fits_is_a_clear_error():
     with pytest.raises(CoexploreError, match="no MAC array fits"):
-        explore(_tiny_net(), SMALL.model_copy(update={"dsp": 4}), precision="fp32")  # 3 usable < 5 per MAC
+        # 3 usable DSP < 5 per fp32 MAC
+        explore(_tiny_net(), SMALL.model_copy(update={"dsp": 4}), DesignSettings(precision="fp32"))
 
 
 def test_hourglass_dse_with_skips_on_chip():
     nets = pytest.importorskip("coexplore.nets")
     w = nets.lower(nets.PRESETS["tiny"])
-    spilled = explore(w, "zcu104", precision="int16")
-    kept = explore(w, "zcu104", precision="int16", keep_skips_on_chip=True)
+    spilled = explore(w, "zcu104", DesignSettings(precision="int16"))
+    kept = explore(w, "zcu104", DesignSettings(precision="int16", keep_skips_on_chip=True))
     assert kept.best_cost.skips_on_chip and kept.best_cost.uram > 0  # ZCU104 has 96 URAM
     assert kept.best_cost.total_cycles < spilled.best_cost.total_cycles
     assert any(r.kind == "skip" for r in spilled.best_cost.ops)

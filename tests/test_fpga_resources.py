@@ -2,9 +2,9 @@
 
 import pytest
 
-from coexplore.fpga import Design, evaluate, get_device
-from coexplore.fpga.precision import PRECISIONS
-from coexplore.fpga.resources import buffer_depths, memory_blocks
+from coexplore.fpga import Design, DesignSettings, Device, evaluate, get_device
+from coexplore.fpga.kernel import Target, dsp_count, memory_blocks
+from coexplore.fpga.resources import buffer_depths
 from coexplore.workload import get_reference
 
 
@@ -17,7 +17,8 @@ from coexplore.workload import get_reference
     ("int16", "intel", 224),           # two 18×19 multipliers per block
 ])
 def test_dsp_per_mac_table(precision, family, dsp):
-    assert PRECISIONS[precision].dsp_for(448, family) == dsp
+    board = Device(name="b", part="P", family=family, dsp=9999, bram18=100, bandwidth_gbps=10, clock_mhz=100)
+    assert dsp_count(64, 7, Target.of(board, DesignSettings(precision=precision))) == dsp
 
 
 def test_block_ram_mapping_picks_the_cheapest_aspect_ratio():

@@ -10,7 +10,7 @@ Per-group cycles conv2–conv5 255,430 / 171,051 / 129,444 / 86,296 and 1,008,24
 
 import pytest
 
-from coexplore.fpga import Design, evaluate, explore, get_device
+from coexplore.fpga import Design, DesignSettings, evaluate, explore, get_device
 from coexplore.workload import get_reference
 
 # conv1 is not given a tile in the issue; 11×11 is the largest that keeps its input tile
@@ -67,8 +67,8 @@ def test_gflops_close_to_61_62(cost):
 
 @pytest.mark.parametrize("schedule", ["roofline", "overlap"])
 def test_dse_picks_64_7_for_alexnet_on_vc707(schedule):
-    res = explore(get_reference("alexnet"), "vc707", precision="fp32", clock_mhz=100, max_macs=448,
-                  schedule=schedule)
+    res = explore(get_reference("alexnet"), "vc707",
+                  DesignSettings(precision="fp32", clock_mhz=100, max_macs=448, schedule=schedule))
     assert (res.best.tm, res.best.tn) == (64, 7)
     assert res.best_cost.dsp == 2_240 and res.best_cost.fits
     # the runner-up MAC arrays are strictly slower

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from workload_support import differences
 
 from coexplore.errors import CoexploreError
 from coexplore.nets import PRESETS, lower, resolve_workload
-from coexplore.nets.compare import differences
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

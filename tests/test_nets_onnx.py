@@ -4,10 +4,10 @@ import warnings
 
 import pytest
 import torch
+from workload_support import differences
 
 from coexplore.errors import CoexploreError
 from coexplore.nets import build, from_onnx, lower, parse_spec, resolve_workload
-from coexplore.nets.compare import differences
 from coexplore.workload import Workload
 
 SPEC = "hg-s2-o2-f16-m1-bottleneck-k3-deconv-r32-scaled"

@@ -3,9 +3,9 @@
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+from workload_support import differences
 
 from coexplore.nets import trace
-from coexplore.nets.compare import differences
 from coexplore.nets.reference_torch import reference_model
 
 

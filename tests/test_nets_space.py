@@ -1,4 +1,4 @@
-"""HourglassSpace: sizes, sampling, mutation, neighbours, Optuna suggest, configs and errors."""
+"""HourglassSpace: sizes, sampling, Optuna suggest, configs and errors."""
 
 import itertools
 from pathlib import Path
@@ -11,11 +11,6 @@ from coexplore.errors import CoexploreError
 from coexplore.nets import PRESETS, HourglassSpace, lower
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-
-
-def _gene_diff(space, a, b):
-    pa, pb = space.params(a), space.params(b)
-    return {k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k)}
 
 
 def test_default_space_is_the_papers_and_contains_the_baseline():
@@ -61,40 +56,13 @@ def test_default_size_matches_enumeration():
     assert space.size() == sum(1 for _ in space.enumerate())
 
 
-def test_sample_mutate_and_neighbours_stay_in_the_space():
+def test_samples_stay_in_the_space():
     space = HourglassSpace.default()
     rng = np.random.default_rng(0)
     for _ in range(20):
-        spec = space.sample(rng)
-        assert space.contains(spec)
-        child = space.mutate(spec, rng)
-        assert child != spec and space.contains(child)
-        neighbours = space.neighbours(spec)
-        assert neighbours and spec not in neighbours
-        assert all(space.contains(n) for n in neighbours)
+        assert space.contains(space.sample(rng))
     rng = np.random.default_rng(1)
     assert len({space.sample(rng) for _ in range(50)}) > 40  # it really varies
-
-
-def test_neighbours_are_one_gene_step_away():
-    space = HourglassSpace.default()
-    spec = PRESETS["newell8"].replace(stacks=4, features=192)
-    neighbours = space.neighbours(spec)
-    changed = [_gene_diff(space, spec, n) for n in neighbours]
-    assert all(len(c) == 1 or "per_level" in c for c in changed)
-    stacks = sorted(n.stacks for n, c in zip(neighbours, changed) if c == {"stacks"})
-    assert stacks == [2, 8]  # adjacent values of an ordered gene
-    assert {n.block for n, c in zip(neighbours, changed) if c == {"block"}} == {"basic", "dsc"}
-
-
-def test_mutation_changes_one_gene():
-    space = HourglassSpace.from_config(CONFIGS / "space-cpu.yaml")
-    rng = np.random.default_rng(5)
-    spec = space.sample(rng)
-    for _ in range(20):
-        child = space.mutate(spec, rng)
-        assert len(_gene_diff(space, spec, child)) == 1
-        spec = child
 
 
 def test_suggest_with_optuna_and_params_round_trip():
@@ -156,8 +124,6 @@ def test_spec_outside_the_space_is_reported():
     space = HourglassSpace.default()
     with pytest.raises(CoexploreError, match="not in space"):
         space.params(PRESETS["tiny"])
-    with pytest.raises(CoexploreError, match="not in space"):
-        space.mutate(PRESETS["tiny"], np.random.default_rng(0))
 
 
 def test_missing_config_file(tmp_path):

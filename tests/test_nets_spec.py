@@ -1,13 +1,20 @@
 """HourglassSpec: compact string round trip, files, presets, and clear errors for invalid specs."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
+import yaml
 
 from coexplore.errors import CoexploreError
 from coexplore.nets import PRESETS, HourglassSpace, HourglassSpec, parse_spec
-from coexplore.nets.spec import load_spec_file, save_spec_file
+from coexplore.nets.spec import load_spec_file
+
+
+def _genes(spec: HourglassSpec) -> dict:
+    """A spec as the mapping a spec file holds."""
+    return {**dataclasses.asdict(spec), "widths": list(spec.widths)}
 
 
 def test_the_documented_example_round_trips():
@@ -25,7 +32,6 @@ def test_newell8_preset_is_the_eccv_2016_network():
     assert spec == PRESETS["newell8"] == HourglassSpec()
     assert (spec.stacks, spec.features, spec.order, spec.input_res, spec.heatmap_res, spec.joints) == (
         8, 256, 4, 256, 64, 16)
-    assert spec.bottom_res == 4
 
 
 def test_tokens_in_any_order_and_missing_ones_default():
@@ -37,7 +43,7 @@ def test_tokens_in_any_order_and_missing_ones_default():
 def test_every_preset_round_trips_through_its_string_and_dict(name):
     spec = PRESETS[name]
     assert parse_spec(str(spec)) == spec
-    assert HourglassSpec.from_dict(json.loads(spec.to_json())) == spec
+    assert HourglassSpec.from_dict(json.loads(json.dumps(_genes(spec)))) == spec
 
 
 def test_random_specs_round_trip_through_the_string():
@@ -72,7 +78,8 @@ def test_joints_stem_and_supervision_tokens():
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_spec_files_round_trip(tmp_path, suffix):
     path = tmp_path / f"net{suffix}"
-    save_spec_file(PRESETS["small2"], path)
+    genes = _genes(PRESETS["small2"])
+    path.write_text(json.dumps(genes) if suffix == ".json" else yaml.safe_dump(genes))
     assert load_spec_file(path) == PRESETS["small2"] == parse_spec(str(path))
 
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+from workload_support import differences, structure
 
 from coexplore.nets import PRESETS, HourglassSpec, build, lower, parse_spec, trace
-from coexplore.nets.compare import differences, structure
 from coexplore.nets.spec import BLOCKS, STEMS, UPSAMPLES
 
 

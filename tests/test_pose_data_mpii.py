@@ -168,7 +168,7 @@ def test_h5_without_images_fails_clearly_but_annotations_still_load(valid_h5):
 
 def test_hash_holdout_splits_by_image(valid_h5, shared_data):
     ann = load_mpii_annotations(valid_h5)
-    from coexplore.pose.dataset import holdout_split
+    from coexplore.pose.records import holdout_split
 
     train = holdout_split(ann.image_names, "train", "hash")
     val = holdout_split(ann.image_names, "val", "hash")
@@ -223,7 +223,7 @@ def test_broken_h5_and_missing_image_and_empty_split(tmp_path, mpii_json, valid_
     # a single record, hashed into train: the val split is empty
     one = tmp_path / "one.json"
     one.write_text(json.dumps(records[:1]))
-    from coexplore.pose.dataset import holdout_split
+    from coexplore.pose.records import holdout_split
 
     empty_split = "val" if not holdout_split([records[0]["image"]], "val", "hash") else "train"
     with pytest.raises(CoexploreError, match=f"the {empty_split} split has no records"):

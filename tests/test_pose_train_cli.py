@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from coexplore.cli import _register, app
@@ -79,17 +80,65 @@ def test_failed_run_exits_1_with_the_reason(cli, tmp_path):
     assert "failed" in result.stdout and "learning rate" in result.stdout
 
 
+def _assert_one_line_exit_2(*args):
+    proc = subprocess.run([sys.executable, "-c", "from coexplore.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, (args, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
 def test_user_errors_are_one_line_and_exit_2(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
     cases = [
         ["train", "--net", "no-such-net", "--data", "synthetic"],
         ["train", "--net", "tiny", "--data", "nope:x", "--out", str(tmp_path / "o")],
         ["train", "--net", "tiny", "--optimizer", "sgd", "--out", str(tmp_path / "o")],
         ["eval", "--checkpoint", str(tmp_path / "missing.pt")],
+        ["train", *TINY_RUN, "--out", str(a_file)],  # refused before training, not after epoch 1
     ]
     for args in cases:
-        proc = subprocess.run([sys.executable, "-c", "from coexplore.cli import main; main()", *args],
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 2, (args, proc.stderr)
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
-        assert "Traceback" not in proc.stderr
+        _assert_one_line_exit_2(*args)
+    assert a_file.read_text() == "not a folder"
+
+
+class _WritesAFile:
+    """Unpickling this runs `open(marker, "w")`: the payload of a crafted checkpoint."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_by_eval_and_resume(trained, tmp_path):
+    out, _ = trained
+    marker = tmp_path / "pwned"
+    state = torch.load(out / "last.pt", weights_only=True)
+    state["model"]["stem.conv.conv.weight"] = _WritesAFile(marker)
+    crafted = tmp_path / "run"
+    crafted.mkdir()
+    torch.save(state, crafted / "last.pt")
+    line = _assert_one_line_exit_2("eval", "--checkpoint", str(crafted / "last.pt"))
+    assert "not a weights-only checkpoint" in line and "not loaded" in line
+    line = _assert_one_line_exit_2("train", *TINY_RUN, "--out", str(crafted))  # resuming reads it too
+    assert "not a weights-only checkpoint" in line
+    assert not marker.exists()
+
+
+def test_eval_of_a_checkpoint_without_a_spec_or_with_anothers_weights_is_one_line(trained, tmp_path):
+    out, _ = trained
+    state = torch.load(out / "last.pt", weights_only=True)
+    without_spec = {k: v for k, v in state.items() if k != "spec"}
+    torch.save(without_spec, tmp_path / "nospec.pt")
+    assert "no 'spec' entry" in _assert_one_line_exit_2("eval", "--checkpoint", str(tmp_path / "nospec.pt"))
+    torch.save({**state, "spec": "hg-s2-o3-f32-r64-scaled"}, tmp_path / "other.pt")  # tiny has one stack
+    line = _assert_one_line_exit_2("eval", "--checkpoint", str(tmp_path / "other.pt"))
+    assert "do not fit the network hg-s2-o3-f32" in line and "missing" in line
+    torch.save({**state, "spec": "no such net"}, tmp_path / "garbled.pt")
+    assert "not a network coexplore can build" in _assert_one_line_exit_2(
+        "eval", "--checkpoint", str(tmp_path / "garbled.pt"))

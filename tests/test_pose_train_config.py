@@ -6,15 +6,10 @@ import pytest
 import torch
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.trainer import (
-    STEP_GAMMA,
-    STEP_MILESTONES,
-    TrainConfig,
-    TrainResult,
-    heatmap_loss,
-    lr_factor,
-    resolve_device,
-)
+from coexplore.pose.device import resolve_device
+from coexplore.pose.outcome import TrainResult
+from coexplore.pose.recipe import STEP_GAMMA, STEP_MILESTONES, heatmap_loss, lr_factor, zero_heatmap_heads
+from coexplore.pose.train_config import TrainConfig
 
 
 def test_key_changes_with_what_changes_the_result_only():
@@ -79,7 +74,6 @@ def test_cuda_request_without_cuda_is_a_user_error():
 
 def test_zero_heatmap_heads_zeroes_every_stack_head_and_nothing_else():
     from coexplore.nets import build, parse_spec
-    from coexplore.pose.trainer import zero_heatmap_heads
 
     torch.manual_seed(0)
     model = build(parse_spec("hg-s2-o2-f16-r64-scaled"))  # F = 16 = joints: merge_pred is 16 → 16 too

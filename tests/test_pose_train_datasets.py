@@ -4,9 +4,13 @@ import json
 
 import pytest
 
-from coexplore.pose.trainer import TrainConfig, evaluate, train
+from coexplore.pose.checkpoint import load_checkpoint, restore_model
+from coexplore.pose.evaluation import evaluate
+from coexplore.pose.train_config import TrainConfig
+from coexplore.pose.trainer import train
+from coexplore.search.networks import hourglass_network
 
-NET = "tiny"
+NET = hourglass_network("tiny")
 
 
 def test_fly_set_trains_and_scores_pck(shared_data):
@@ -31,8 +35,11 @@ def test_coco_sample_trains_and_writes_official_results(shared_data, tmp_path):
     assert len(res.details["coco_stats"]) == 10
 
     out = tmp_path / "results.json"
-    scored = evaluate(tmp_path / "run", data, TrainConfig(threads=1, data_options={"holdout": "none"}),
-                      results_json=out)
+    state = load_checkpoint(tmp_path / "run")
+    assert state["spec"] == res.spec and state["joint_names"][0] == "nose"
+    model = restore_model(state, hourglass_network(state["spec"]), source=tmp_path / "run")
+    scored = evaluate(model, data, TrainConfig(threads=1, data_options={"holdout": "none"}), label=res.spec,
+                      input_res=64, results_json=out)
     assert scored.accuracy == pytest.approx(res.accuracy)
     results = json.loads(out.read_text())
     assert len(results) == 12

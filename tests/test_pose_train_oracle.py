@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from coexplore.nets import parse_spec
-from coexplore.pose.dataset import open_dataset
+from coexplore.pose.evaluation import evaluate
 from coexplore.pose.heatmaps import encode_heatmaps, flip_heatmaps
-from coexplore.pose.trainer import TrainConfig, evaluate
+from coexplore.pose.sources import open_dataset
+from coexplore.pose.train_config import TrainConfig
 
 RES = 256  # heatmaps 64×64: the quarter-cell decoding error (≤ 1 px) is far below every threshold
 
@@ -42,11 +42,11 @@ class Oracle(nn.Module):
 
 def _oracle_eval(data, joints, *, flip_test=False, **options):
     dataset = open_dataset(data, "val", RES, **options)
+    assert dataset.num_joints == joints
     oracle = Oracle(dataset)
     oracle.flip_test = flip_test
-    spec = parse_spec(f"hg-s1-o3-f16-r{RES}-scaled").replace(joints=joints)
     cfg = TrainConfig(batch_size=2, threads=1, flip_test=flip_test, val_size=None, data_options=options)
-    return evaluate(oracle, data, cfg, spec=spec)
+    return evaluate(oracle, data, cfg, label="oracle", input_res=RES)
 
 
 @pytest.mark.parametrize("flip_test", [False, True])

@@ -1,13 +1,25 @@
-"""Checkpoints: an interrupted run resumes to the same numbers; evaluate() re-scores a checkpoint."""
+"""Checkpoints: an interrupted run resumes to the same numbers; evaluate() re-scores a checkpoint;
+loading one runs no code from the file, and a bad one is one clear error."""
 
 import pytest
 import torch
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.checkpoint import load_checkpoint
-from coexplore.pose.trainer import TrainConfig, evaluate, train
+from coexplore.nets import build, parse_spec
+from coexplore.pose.checkpoint import load_checkpoint, restore_model
+from coexplore.pose.evaluation import evaluate
+from coexplore.pose.train_config import TrainConfig
+from coexplore.pose.trainer import train
+from coexplore.search.networks import hourglass_network
 
-NET = "tiny"
+NET = hourglass_network("tiny")
+
+
+def _evaluate_checkpoint(path, data, cfg):
+    state = load_checkpoint(path)
+    network = hourglass_network(state["spec"])
+    model = restore_model(state, network, source=path)
+    return evaluate(model, data, cfg, label=network.label, input_res=network.input_res)
 
 
 def _cfg(directory, **changes):
@@ -74,7 +86,7 @@ def test_checkpoint_of_another_run_is_refused(uninterrupted, tmp_path):
 def test_evaluate_reproduces_the_trainers_score(uninterrupted):
     directory, reference = uninterrupted
     cfg = TrainConfig(val_size=32, seed=3, threads=1)
-    scored = evaluate(directory / "last.pt", "synthetic", cfg)
+    scored = _evaluate_checkpoint(directory / "last.pt", "synthetic", cfg)
     assert scored.metric == reference.metric
     assert scored.accuracy == pytest.approx(reference.accuracy)
     assert scored.per_joint == pytest.approx(reference.per_joint, nan_ok=True)
@@ -84,24 +96,64 @@ def test_evaluate_reproduces_the_trainers_score(uninterrupted):
 
 def test_flip_test_averages_the_mirrored_prediction(uninterrupted):
     directory, reference = uninterrupted
-    flipped = evaluate(directory, "synthetic", TrainConfig(val_size=32, seed=3, threads=1, flip_test=True))
+    flipped = _evaluate_checkpoint(directory, "synthetic", TrainConfig(val_size=32, seed=3, threads=1, flip_test=True))
     assert flipped.flip_test and 0.0 <= flipped.accuracy <= 100.0
     assert flipped.baseline_accuracy == pytest.approx(reference.baseline_accuracy)
 
 
 def test_evaluating_a_bare_model():
-    from coexplore.nets import build, parse_spec
-
-    model = build(parse_spec(NET))  # the builder records its spec on the module
-    result = evaluate(model, "synthetic", TrainConfig(val_size=16, threads=1))
-    assert result.images == 16 and result.spec == str(parse_spec(NET))
-    with pytest.raises(CoexploreError, match="spec"):  # a module that does not say what it is
-        evaluate(torch.nn.Conv2d(3, 16, 1), "synthetic", TrainConfig(val_size=16))
+    spec = parse_spec("tiny")
+    result = evaluate(build(spec), "synthetic", TrainConfig(val_size=16, threads=1), label="mine", input_res=64)
+    assert result.images == 16 and result.spec == "mine" and len(result.per_joint) == 16
+    with pytest.raises(CoexploreError, match="16 joints"):  # a model predicting 5 joints for 16-joint data
+        evaluate(torch.nn.Conv2d(3, 5, 1), "synthetic", TrainConfig(val_size=16), label="five", input_res=64)
 
 
 def test_missing_or_foreign_checkpoint_is_a_user_error(tmp_path):
     with pytest.raises(CoexploreError, match="not found"):
-        evaluate(tmp_path / "nope.pt", "synthetic")
+        load_checkpoint(tmp_path / "nope.pt")
     torch.save({"weights": 1}, tmp_path / "other.pt")
     with pytest.raises(CoexploreError, match="not a coexplore training checkpoint"):
-        evaluate(tmp_path / "other.pt", "synthetic")
+        load_checkpoint(tmp_path / "other.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CoexploreError, match="not a readable checkpoint"):
+        load_checkpoint(tmp_path / "garbage.pt")
+
+
+class _WritesAFile:
+    """Unpickling this runs `open(marker, "w")`: what a crafted checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_unrun(uninterrupted, tmp_path):
+    directory, _ = uninterrupted
+    marker = tmp_path / "pwned"
+    state = torch.load(directory / "last.pt", weights_only=True)
+    state["curve"] = [_WritesAFile(marker)]  # the payload hides among the plain entries
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save(state, run / "last.pt")
+    with pytest.raises(CoexploreError, match="not a weights-only checkpoint: it holds .*open.* it was not loaded"):
+        load_checkpoint(run / "last.pt")
+    with pytest.raises(CoexploreError, match="not a weights-only checkpoint"):  # resuming reads it the same way
+        train(NET, "synthetic", _cfg(run), progress=False)
+    assert not marker.exists()
+
+
+def test_a_checkpoint_without_a_spec_or_with_anothers_weights_is_one_clear_error(uninterrupted, tmp_path):
+    directory, _ = uninterrupted
+    state = torch.load(directory / "last.pt", weights_only=True)
+    del state["spec"]
+    torch.save(state, tmp_path / "nospec.pt")
+    with pytest.raises(CoexploreError, match="has no 'spec' entry"):
+        load_checkpoint(tmp_path / "nospec.pt")
+    state = load_checkpoint(directory / "last.pt")
+    wider = hourglass_network("hg-s1-o3-f64-r64-scaled")  # tiny is F = 32
+    with pytest.raises(CoexploreError, match=r"do not fit the network hg-s1-o3-f64.*of another shape") as error:
+        restore_model(state, wider, source=directory / "last.pt")
+    assert "\n" not in str(error.value)

@@ -4,11 +4,15 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from coexplore.pose import trainer
-from coexplore.pose.trainer import TrainConfig, train
+from coexplore.pose.network import NetworkFactory
+from coexplore.pose.train_config import TrainConfig
+from coexplore.pose.trainer import train
+from coexplore.search.networks import hourglass_network
 
-NET = "tiny"  # 1 stack, F = 32, 64×64 input (coexplore.nets.presets)
+NET = hourglass_network("tiny")  # 1 stack, F = 32, 64×64 input (coexplore.nets.presets)
 
 
 def _cfg(**changes):
@@ -103,3 +107,21 @@ def test_progress_bar_runs(capsys):
     res = train(NET, "synthetic", _cfg(epochs=1, train_size=32, val_size=16), progress=True)
     assert res.status == "complete"
     assert "epoch 1" in capsys.readouterr().err
+
+
+def test_any_network_trains_not_only_the_hourglass():
+    """pose builds nothing itself: a caller's factory of plain convs trains and scores the same way."""
+    built = []
+
+    def build(joints):
+        built.append(joints)
+        return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, joints, 4, stride=4))
+
+    network = NetworkFactory(label="plain-conv", input_res=32, heatmap_res=8, joints=1, build=build,
+                             label_for=lambda joints: f"plain-conv-j{joints}")
+    res = train(network, "synthetic", _cfg(epochs=2, train_size=32, val_size=16), progress=False)
+    assert built == [16]  # built once, for the data's 16 joints
+    assert res.status == "complete" and res.spec == "plain-conv-j16" and res.epochs_done == 2
+    assert res.params == (3 * 9 + 1) * 8 + (8 * 16 + 1) * 16
+    assert res.curve[-1]["train_loss"] < res.curve[0]["train_loss"]
+    assert 0.0 <= res.accuracy <= 100.0 and len(res.per_joint) == 16

@@ -3,8 +3,9 @@
 `build_results()` plays the search: four strategies with complete, hardware-rejected, failed,
 pruned and cached trials, a baseline and top-k designs with per-op rows, on ZCU102. Its numbers are
 inputs (made up but plausible), never asserted results; the top-k block and fronts are derived from
-the records with the contract's formulas so the file is self-consistent. Other report test files
-import it (`from test_report_fixture import ...`).
+the records with the contract's formulas, written out again here (so the tests do not check the
+results module against itself), and the file is self-consistent. Other report test files import it
+(`from test_report_fixture import ...`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import pytest
 
 from coexplore.errors import CoexploreError
-from coexplore.report import load_results
-from coexplore.report.load import check_consistency
+from coexplore.report import check_consistency
+from coexplore.results import load_results
 
 LATENCY_BUDGET_MS = 12.0
 ACCURACY_FLOOR = 70.0
@@ -76,14 +77,14 @@ def record(number: int, strategy: str, rng: random.Random, status: str = "comple
         "compute_ms": round(compute_ms, 4), "memory_ms": round(memory_ms, 4), "total_ms": round(total_ms, 4),
         "dsp": tm * tn, "bram18": rng.randint(300, 1500), "bandwidth_gbps": round(rng.uniform(4, 14), 2),
         "fits": True, "feasible": False, "train_seconds": round(rng.uniform(300, 900), 1),
-        "train_device": "cuda:0", "cached": False, "per_op": None,
+        "train_device": "cuda:0", "cached": False, "evaluation": "trained", "per_op": None,
     }  # fmt: skip
     if "total_ms" in over and "compute_ms" not in over:  # keep total ≈ max(compute, memory)
         scale = over["total_ms"] / rec["total_ms"]
         rec["compute_ms"], rec["memory_ms"] = round(compute_ms * scale, 4), round(memory_ms * scale, 4)
     rec.update(over)
     if rec["status"] == "rejected_hw":
-        rec.update(accuracy=None, train_seconds=0.0, train_device=None,
+        rec.update(accuracy=None, train_seconds=0.0, train_device=None, evaluation="none",
                    reason=over.get("reason", "best design needs more than the latency budget"))  # fmt: skip
     if rec["status"] in ("failed", "pruned"):
         rec["accuracy"] = None
@@ -136,6 +137,24 @@ def topk_block(baseline: dict, trials: list[dict]) -> dict:
     return {"strategy": "coexplore", "k": TOPK, "rows": rows, "average": average}
 
 
+def strategy_block(trials: list[dict], budget: int) -> dict:
+    """A strategy's summary: counts of the records by status and by how they were evaluated."""
+    front = front_numbers(trials)
+    spent = [t for t in trials if t["evaluation"] in ("trained", "cache", "table")]
+    train_s = sum(t["train_seconds"] for t in trials)
+
+    def count(key: str, value: str) -> int:
+        return sum(t[key] == value for t in trials)
+
+    return {"trials": trials, "trainings": len(spent), "budget": budget, "trained_now": count("evaluation", "trained"),
+            "cache_hits": count("evaluation", "cache"), "repeats": count("evaluation", "repeat"),
+            "rejected_hw": count("status", "rejected_hw"), "failed": count("status", "failed"),
+            "pruned": count("status", "pruned"),
+            "infeasible_trainings": sum(t["status"] == "complete" and not t["feasible"] for t in spent),
+            "train_seconds": train_s, "gpu_hours": train_s / 3600.0, "hypervolume": hypervolume_of(trials, front),
+            "pareto": front}  # fmt: skip
+
+
 def build_results(seed: int = 3) -> dict:
     rng = random.Random(seed)
     baseline = record(-1, "baseline", rng, spec="hg-s2-f128-o4", accuracy=84.1, compute_ms=3.9, memory_ms=10.6,
@@ -147,7 +166,8 @@ def build_results(seed: int = 3) -> dict:
         trials = []
         for number in range(n):
             if name == "hardware-only":
-                trials.append({**baseline, "strategy": name, "number": number, "train_seconds": 0.0, "cached": True})
+                trials.append({**baseline, "strategy": name, "number": number, "train_seconds": 0.0, "cached": True,
+                               "evaluation": "cache"})  # fmt: skip
                 continue
             status = "complete"
             if name != "sequential" and number % 5 == 3:
@@ -163,13 +183,10 @@ def build_results(seed: int = 3) -> dict:
                 over = {"reason": "loss became NaN at epoch 3"}
             if name == "coexplore":  # the joint search learns to stay inside the budget
                 over.setdefault("total_ms", round(rng.uniform(6.0, 11.8), 3))
-            trials.append(record(number, name, rng, status, cached=(number == 21), **over))
-        front = front_numbers(trials)
-        trained = [t for t in trials if t["status"] != "rejected_hw" and not t["cached"]]
-        train_s = sum(t["train_seconds"] for t in trials)
-        strategies[name] = {"trials": trials, "trainings": len(trained), "train_seconds": train_s,
-                            "gpu_hours": train_s / 3600.0, "hypervolume": hypervolume_of(trials, front),
-                            "pareto": front}  # fmt: skip
+            if number == 21:  # the study had already trained this network: a free repeat
+                over.update(cached=True, evaluation="repeat")
+            trials.append(record(number, name, rng, status, **over))
+        strategies[name] = strategy_block(trials, budget=1 if name == "hardware-only" else 24)
     topk = topk_block(baseline, strategies["coexplore"]["trials"])
     by_number = {t["number"]: t for t in strategies["coexplore"]["trials"]}
     for row in topk["rows"]:

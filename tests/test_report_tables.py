@@ -1,13 +1,11 @@
-"""The report's tables against recomputations from the trial records, and the front/hypervolume helpers."""
+"""The report's tables and progress curves against recomputations from the trial records."""
 
 from __future__ import annotations
 
 import pytest
 from test_report_fixture import HV_REFERENCE, build_results, run_dir  # noqa: F401  (fixture)
 
-from coexplore.report import load_results
-from coexplore.report.fronts import local_hypervolume, local_pareto_front, progress, spent_training
-from coexplore.report.schema import Results
+from coexplore.report.progress import progress
 from coexplore.report.tables import (
     best_design,
     per_op_rows,
@@ -18,10 +16,11 @@ from coexplore.report.tables import (
     topk_rows,
     trial_rows,
 )
+from coexplore.results import RunResults, load_results
 
 
 @pytest.fixture
-def results(run_dir) -> Results:  # noqa: F811
+def results(run_dir) -> RunResults:  # noqa: F811
     return load_results(run_dir)
 
 
@@ -41,7 +40,7 @@ def recomputed_topk(data: dict) -> list[dict]:
     return rows
 
 
-def test_topk_rows_equal_recomputation_from_records(results: Results) -> None:
+def test_topk_rows_equal_recomputation_from_records(results: RunResults) -> None:
     data = build_results()
     expected = recomputed_topk(data)
     rows = topk_rows(results)
@@ -66,14 +65,14 @@ def test_average_is_recomputed_when_missing(run_dir) -> None:  # noqa: F811
     assert rows[-1]["memory_faster_pct"] == pytest.approx(sum(r["memory_faster_pct"] for r in expected) / 5)
 
 
-def test_markdown_has_one_line_per_row(results: Results) -> None:
+def test_markdown_has_one_line_per_row(results: RunResults) -> None:
     text = topk_markdown(results)
     table_lines = [line for line in text.splitlines() if line.startswith("|")]
     assert len(table_lines) == 2 + 7  # header, rule, baseline + 5 designs + average
     assert "| **average** |" in text
 
 
-def test_strategy_rows_count_the_records(results: Results) -> None:
+def test_strategy_rows_count_the_records(results: RunResults) -> None:
     data = build_results()
     rows = {r["strategy"]: r for r in strategy_rows(results)}
     assert list(rows) == ["coexplore", "sequential", "random", "hardware-only"]  # fixed order
@@ -89,7 +88,7 @@ def test_strategy_rows_count_the_records(results: Results) -> None:
         assert row["hypervolume"] == strategy["hypervolume"] and row["trainings"] == strategy["trainings"]
 
 
-def test_trial_rows_mark_front_and_topk(results: Results) -> None:
+def test_trial_rows_mark_front_and_topk(results: RunResults) -> None:
     data = build_results()
     rows = trial_rows(results)
     assert len(rows) == sum(len(s["trials"]) for s in data["strategies"].values())
@@ -100,7 +99,7 @@ def test_trial_rows_mark_front_and_topk(results: Results) -> None:
     assert all(r["topk_rank"] is None for r in rows if r["strategy"] != "coexplore")
 
 
-def test_best_design_and_per_op(results: Results) -> None:
+def test_best_design_and_per_op(results: RunResults) -> None:
     best = best_design(results)
     assert best is not None and best.number == results.topk.rows[0].number
     rows = per_op_rows(best)
@@ -136,25 +135,7 @@ def test_time_split_adds_up_to_total(compute: float, total: float, split: tuple[
     assert sum(time_split(compute, total)) == pytest.approx(total)
 
 
-def _rec(number: int, accuracy: float, total_ms: float, feasible: bool = True, status: str = "complete") -> dict:
-    return {"number": number, "accuracy": accuracy, "total_ms": total_ms, "feasible": feasible, "status": status}
-
-
-def test_local_front_and_hypervolume_by_hand() -> None:
-    records = [
-        _rec(0, 80.0, 10.0), _rec(1, 85.0, 20.0), _rec(2, 79.0, 15.0),  # 2 is dominated by 0
-        _rec(3, 90.0, 5.0, feasible=False), _rec(4, 95.0, 1.0, status="rejected_hw"),
-        _rec(5, 80.0, 12.0),  # same accuracy, slower: dominated
-    ]  # fmt: skip
-    assert [r["number"] for r in local_pareto_front(records)] == [0, 1]
-    # Area by hand against the reference (60 %, 30 ms): (20−10)·(80−60) + (30−20)·(85−60) = 200 + 250.
-    assert local_hypervolume(records, 60.0, 30.0) == pytest.approx(450.0)
-    # Points outside the reference box add nothing.
-    assert local_hypervolume(records, 82.0, 30.0) == pytest.approx((30 - 20) * (85 - 82))
-    assert local_hypervolume([], 60.0, 30.0) == 0.0
-
-
-def test_progress_ends_at_the_stored_totals(results: Results) -> None:
+def test_progress_ends_at_the_stored_totals(results: RunResults) -> None:
     for name, strategy in results.strategies.items():
         points = progress(strategy.trials, results.hypervolume_reference)
         assert points[0].trainings == 0 and points[0].hypervolume == 0.0
@@ -164,18 +145,3 @@ def test_progress_ends_at_the_stored_totals(results: Results) -> None:
         volumes = [p.hypervolume for p in points]
         assert volumes == sorted(volumes)  # a front only grows
         assert HV_REFERENCE["accuracy"] == results.hypervolume_reference.accuracy
-
-
-def test_spent_training_rule() -> None:
-    # Without the search's `evaluation` field: hardware-rejected and cached trials are free.
-    assert spent_training({"status": "complete", "cached": False})
-    assert spent_training({"status": "failed", "cached": False})
-    assert not spent_training({"status": "rejected_hw", "cached": False})
-    assert not spent_training({"status": "complete", "cached": True})
-    # With it, the report defers to the search's own budget rule.
-    from coexplore.search.records import spends_budget
-
-    for evaluation in ("trained", "cache", "table", "repeat", "none"):
-        for status in ("complete", "rejected_hw", "failed", "pruned"):
-            record = {"evaluation": evaluation, "status": status, "cached": evaluation == "cache"}
-            assert spent_training(record) == spends_budget(record)

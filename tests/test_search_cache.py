@@ -10,7 +10,7 @@ from search_support import TINY_SPACE
 
 from coexplore.search.cache import GRANTED, SPENT, BudgetLedger, EvalCache, MemoryLedger
 from coexplore.search.config import SearchConfig
-from coexplore.search.records import spends_budget
+from coexplore.results import BUDGET_EVALUATIONS
 from coexplore.search.runner import run_search
 
 
@@ -28,7 +28,7 @@ def test_cache_round_trip_and_duplicate_insert(url):
     assert cache.get("net-a", "k1", "synthetic")["accuracy"] == 12.5
     # another training config or data source is another evaluation
     assert cache.get("net-a", "k2", "synthetic") is None and cache.get("net-a", "k1", "mpii:x") is None
-    assert EvalCache(url).count() == 1  # a second connection sees it
+    assert EvalCache(url).get("net-a", "k1", "synthetic")["accuracy"] == 12.5  # a second connection sees it
 
 
 def test_ledger_never_exceeds_the_budget_under_racing_threads(url):
@@ -71,25 +71,27 @@ def test_same_network_never_trained_twice_across_strategies(tmp_path, monkeypatc
     by the pose tests): coexplore, then sequential, then random, sharing one study database."""
     from coexplore.nets import lower, parse_spec
     from coexplore.pose import trainer
+    from coexplore.pose.outcome import TrainResult
 
     calls: list[str] = []
 
-    def fake_train(spec, data, cfg=None, *, progress=True, on_epoch=None):
-        calls.append(str(spec))
-        accuracy = 5.0 + lower(parse_spec(str(spec))).params / 1e4
-        return trainer.TrainResult(status="complete", accuracy=accuracy, metric="PCKh@0.5", wall_s=2.0,
-                                   device="cpu", curve=[{"epoch": 1, "val_accuracy": accuracy}])
+    def fake_train(network, data, cfg=None, *, progress=True, on_epoch=None):
+        calls.append(network.label)
+        accuracy = 5.0 + lower(parse_spec(network.label)).params / 1e4
+        return TrainResult(status="complete", accuracy=accuracy, metric="PCKh@0.5", wall_s=2.0,
+                           device="cpu", curve=[{"epoch": 1, "val_accuracy": accuracy}])
 
     monkeypatch.setattr(trainer, "train", fake_train)
     config = SearchConfig(name="cache", space=TINY_SPACE, budget=5, strategies=["coexplore", "sequential", "random"],
                           train={"epochs": 1, "train_size": 8, "val_size": 8})
     results = run_search(config, tmp_path / "run")
     assert len(calls) == len(set(calls)), "a network was trained twice"
-    evaluated = {t["spec"] for block in results["strategies"].values() for t in block["trials"] if spends_budget(t)}
+    evaluated = {t["spec"] for block in results["strategies"].values() for t in block["trials"]
+                 if t["evaluation"] in BUDGET_EVALUATIONS}
     assert set(calls) == evaluated | {results["baseline"]["spec"]}
     hits = 0
     for name, block in results["strategies"].items():
-        spent = [t for t in block["trials"] if spends_budget(t)]
+        spent = [t for t in block["trials"] if t["evaluation"] in BUDGET_EVALUATIONS]
         assert block["trainings"] == len(spent) == 5, name  # cache hits still use the budget: fair comparison
         hits += block["cache_hits"]
         for trial in spent:

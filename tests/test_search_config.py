@@ -7,8 +7,9 @@ from search_support import TINY_SPACE, coexplore_cli, write_config, write_proxy_
 
 from coexplore.errors import CoexploreError
 from coexplore.search.config import SearchConfig, load_config, parse_config
-from coexplore.search.runner import check_components, run_search
-from coexplore.search.components import build_components
+from coexplore.search.context import build_context
+from coexplore.search.preflight import check_context
+from coexplore.search.runner import run_search
 
 
 def test_defaults_are_valid_and_documented():
@@ -30,6 +31,11 @@ def test_defaults_are_valid_and_documented():
         ({"budget": 0}, "budget", "greater than or equal to 1"),
         ({"heartbeat_s": 30, "grace_s": 10}, "", "grace_s"),
         ({"latency_budget_ms": -1}, "latency_budget_ms", "greater than 0"),
+        ({"precision": "int8", "hardware": {"precision": "int16"}}, "precision", "keep the one under `hardware:`"),
+        ({"hardware": {"precision": "fp64"}}, "hardware.precision", "unknown value 'fp64'"),
+        ({"hardware": {"ports": "8/8"}}, "hardware.ports", "three widths"),
+        ({"hardware": {"halo": True}}, "hardware.halo", "unknown setting"),
+        ({"hw_genes": {"ports": ["8/0/8"]}}, "hw_genes.ports", "port widths must be > 0"),
     ],
 )
 def test_invalid_settings_name_the_field(settings, field, words):
@@ -37,6 +43,12 @@ def test_invalid_settings_name_the_field(settings, field, words):
         parse_config(settings, source="search.yaml")
     message = str(info.value)
     assert message.startswith("search.yaml") and field in message and words in message
+
+
+def test_flat_design_settings_of_older_configs_still_load():
+    # configs and stored studies from before the `hardware:` section kept these at the top level
+    config = parse_config({"precision": "int8", "clock_mhz": 250, "hardware": {"schedule": "roofline"}})
+    assert (config.hardware.precision, config.hardware.clock_mhz, config.hardware.schedule) == ("int8", 250, "roofline")
 
 
 def test_malformed_and_missing_files(tmp_path):
@@ -59,7 +71,7 @@ def test_relative_paths_resolve_beside_the_config(tmp_path):
 
 def test_unknown_device():
     with pytest.raises(CoexploreError, match="unknown device 'zcu999'.*zcu102"):
-        build_components(SearchConfig(device="zcu999", space=TINY_SPACE), None)
+        build_context(SearchConfig(device="zcu999", space=TINY_SPACE), None)
 
 
 def test_empty_space(tmp_path):
@@ -70,9 +82,9 @@ def test_empty_space(tmp_path):
 
 
 def test_impossible_latency_budget_is_caught_before_any_training(tmp_path):
-    components = build_components(SearchConfig(space=TINY_SPACE), None)
-    fastest = min(components.hardware.best(str(s)).total_ms for s in components.space.enumerate())
-    check_components(build_components(SearchConfig(space=TINY_SPACE, latency_budget_ms=fastest), None))
+    context = build_context(SearchConfig(space=TINY_SPACE), None)
+    fastest = min(context.hardware.best(str(s)).total_ms for s in context.space.enumerate())
+    check_context(build_context(SearchConfig(space=TINY_SPACE, latency_budget_ms=fastest), None))
     with pytest.raises(CoexploreError) as info:
         run_search(SearchConfig(space=TINY_SPACE, latency_budget_ms=fastest * 0.5), tmp_path / "run")
     message = str(info.value)
@@ -102,3 +114,28 @@ def test_worker_for_an_unknown_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     done = coexplore_cli("worker", "--storage", url, "--study", "nope-coexplore", timeout=120)
     assert done.returncode == 2 and "no study named 'nope-coexplore'" in done.stderr
+
+
+def test_hardware_settings_travel_as_one_model(tmp_path):
+    """Config section → oracle → DSE → trial record (the design's dict) → Design(**record)."""
+    import json
+
+    from coexplore.fpga import Design, evaluate
+    from coexplore.search.hardware import HardwareOracle
+
+    hardware = {"precision": "int8", "pipeline_overhead_cycles": 20, "input_halo": True, "prologue_epilogue": True,
+                "ddr_efficiency": 0.8, "ports": "shared", "max_macs": 256}
+    config = load_config(write_config(tmp_path / "search.yaml", hardware=hardware, space=TINY_SPACE))
+    oracle = HardwareOracle.from_config(config)
+    assert oracle.settings is config.hardware and config.hardware.input_halo
+    spec = "hg-s1-o2-f16-m1-bottleneck-k3-nearest-r64-scaled"
+    best = oracle.best(spec)
+    design = Design(**json.loads(json.dumps(best.design)))  # as stored in and read from the study
+    assert design.settings == config.hardware and design.ports_words_per_cycle is None
+    assert design.tm * design.tn <= 256
+    assert evaluate(oracle.workload(spec), design, oracle.device).total_ms == best.total_ms
+    # hw: joint: the same settings, ports read as Design.parse reads them
+    sampled = oracle.design(spec, {"tm": 8, "tn": 4, "tr": 8, "tc": 8, "ports": "4x4x2"})
+    rebuilt = Design(**sampled.design)
+    assert rebuilt.settings == config.hardware and rebuilt.ports_words_per_cycle == (4, 4, 2)
+    assert rebuilt == Design.parse("tm=8,tn=4,tile=8,ports=4/4/2", **config.hardware.model_dump())

@@ -23,10 +23,12 @@ from search_support import cli_command, write_proxy_table
 
 from coexplore.search.cache import BudgetLedger
 from coexplore.search.config import SearchConfig
-from coexplore.search.records import spends_budget, trial_attrs
-from coexplore.search.runner import ensure_study
+from coexplore.results import BUDGET_EVALUATIONS
+from coexplore.search.records import trial_attrs
 from coexplore.search.storage import make_storage
-from coexplore.search.components import build_components
+from coexplore.search.context import build_context
+from coexplore.search.strategies import plan_for
+from coexplore.search.studies import ensure_study
 
 SERVER_START_TIMEOUT_S = 60
 WORKERS = 3
@@ -104,8 +106,9 @@ def test_three_workers_on_one_postgres_study(postgres_url, tmp_path):
     table = write_proxy_table(tmp_path / "t.json")
     config = SearchConfig(name="pg", table=str(table), budget=BUDGET, strategies=["coexplore"], table_delay_s=0.3,
                           heartbeat_s=1, grace_s=3, storage=postgres_url)
-    components = build_components(config, postgres_url)
-    study = ensure_study(make_storage(postgres_url), config, "coexplore", components)  # stores the config
+    context = build_context(config, postgres_url)
+    plan = plan_for("coexplore", config, context.baseline)
+    study = ensure_study(make_storage(postgres_url), context, plan)  # stores the config
 
     # each worker needs only the URL and the study name (as on another machine)
     workers = [subprocess.Popen(cli_command("worker", "--storage", postgres_url, "--study", study.study_name,
@@ -117,7 +120,7 @@ def test_three_workers_on_one_postgres_study(postgres_url, tmp_path):
     trials = optuna.load_study(study_name=study.study_name, storage=make_storage(postgres_url)).get_trials()
     finished = [t for t in trials if t.state == TrialState.COMPLETE]
     records = [trial_attrs(t) for t in finished]
-    spent = [r for r in records if spends_budget(r)]
+    spent = [r for r in records if r["evaluation"] in BUDGET_EVALUATIONS]
     assert len(spent) == BUDGET  # the budget, exactly, though three workers raced for it
     assert len({r["spec"] for r in spent}) == BUDGET  # no network trained by two workers
     assert len({t.number for t in finished}) == len(finished)

@@ -17,7 +17,8 @@ import pytest
 from optuna.trial import TrialState
 from search_support import cli_command, write_config, write_proxy_table
 
-from coexplore.search.records import spends_budget, trial_attrs
+from coexplore.results import BUDGET_EVALUATIONS
+from coexplore.search.records import trial_attrs
 from coexplore.search.storage import make_storage
 
 BUDGET = 5
@@ -53,7 +54,8 @@ def test_kill_9_then_resume_loses_nothing_and_retries_the_trial_in_flight(tmp_pa
                     trials = _trials(url, "resume-coexplore")
                 except Exception:  # the study is being created
                     trials = []
-                done = [t for t in trials if t.state == TrialState.COMPLETE and spends_budget(trial_attrs(t))]
+                done = [t for t in trials
+                        if t.state == TrialState.COMPLETE and trial_attrs(t).get("evaluation") in BUDGET_EVALUATIONS]
                 running = [t for t in trials if t.state == TrialState.RUNNING]
                 if len(done) >= 2 and running:
                     break
@@ -81,7 +83,7 @@ def test_kill_9_then_resume_loses_nothing_and_retries_the_trial_in_flight(tmp_pa
         retries = [t for t in after if t.system_attrs.get("failed_trial") == number]
         assert retries and retries[0].state == TrialState.COMPLETE
         assert retries[0].params == next(t.params for t in before if t.number == number)
-    spent = [r for r in completed_after.values() if spends_budget(r)]
+    spent = [r for r in completed_after.values() if r["evaluation"] in BUDGET_EVALUATIONS]
     assert len(spent) == BUDGET  # exactly the budget: no training counted twice, none missing
     assert len({r["spec"] for r in spent}) == BUDGET
     assert not [t for t in after if t.state == TrialState.RUNNING]
@@ -99,7 +101,7 @@ def test_local_worker_processes_share_one_study(tmp_path):
     assert done.returncode == 0, done.stderr
     trials = _trials(f"sqlite:///{run / 'study.db'}", "multi-random")
     records = _finished_records(trials)
-    spent = [r for r in records.values() if spends_budget(r)]
+    spent = [r for r in records.values() if r["evaluation"] in BUDGET_EVALUATIONS]
     assert len(spent) == 8 and len({r["spec"] for r in spent}) == 8
     assert {r["worker"] for r in records.values()} == {0, 1}  # both workers ran trials
     assert (run / "logs" / "multi-random-worker0.log").is_file()

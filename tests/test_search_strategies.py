@@ -9,11 +9,10 @@ import pytest
 from search_support import TINY_SPACE, write_proxy_table
 
 from coexplore.search.config import SearchConfig
-from coexplore.search.records import spends_budget
 from coexplore.search.replay import replay_strategy, within_budget
 from coexplore.search.runner import run_search
 from coexplore.search.candidates import latency_spread
-from coexplore.search.components import build_components
+from coexplore.search.context import build_context
 
 BUDGET = 6
 
@@ -24,103 +23,103 @@ def table_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def components(table_path):
-    return build_components(SearchConfig(table=str(table_path), budget=BUDGET), None)
+def context(table_path):
+    return build_context(SearchConfig(table=str(table_path), budget=BUDGET), None)
 
 
 @pytest.fixture(scope="module")
-def latencies(components):
-    return sorted(components.hardware.best(str(s)).total_ms for s in components.space.enumerate())
+def latencies(context):
+    return sorted(context.hardware.best(str(s)).total_ms for s in context.space.enumerate())
 
 
 def _spent(records):
-    return [r for r in records if spends_budget(r)]
+    return [r for r in records if r.spends_budget]
 
 
 @pytest.mark.parametrize("strategy", ["coexplore", "sequential", "random"])
-def test_each_strategy_spends_exactly_its_budget_on_distinct_networks(components, strategy):
-    records = replay_strategy(components, strategy, seed=3)
+def test_each_strategy_spends_exactly_its_budget_on_distinct_networks(context, strategy):
+    records = replay_strategy(context, strategy, seed=3)
     spent = _spent(records)
     assert len(spent) == BUDGET
-    assert len({r["spec"] for r in spent}) == BUDGET  # a repeat proposal is free, never a second training
+    assert len({r.spec for r in spent}) == BUDGET  # a repeat proposal is free, never a second training
     for record in records:
-        assert record["strategy"] == strategy
-        if record["evaluation"] == "repeat":
-            assert record["cached"] and record["train_seconds"] == 0.0
-    complete = [r for r in records if r["status"] == "complete"]
-    assert all(r["total_ms"] > 0 and r["design"] and r["fits"] for r in complete)
+        assert record.strategy == strategy
+        if record.evaluation == "repeat":
+            assert record.cached and record.train_seconds == 0.0
+    complete = [r for r in records if r.status == "complete"]
+    assert all(r.total_ms > 0 and r.design and r.fits for r in complete)
 
 
-def test_hardware_only_is_the_baseline_on_its_best_design(components):
-    records = replay_strategy(components, "hardware-only")
-    assert len(records) == 1 and records[0]["spec"] == components.baseline
-    assert components.baseline == "hg-s2-o2-f32-m1-bottleneck-k3-nearest-r64-scaled"  # largest, canonical genes
-    assert records[0]["total_ms"] == pytest.approx(components.hardware.best(components.baseline).total_ms)
+def test_hardware_only_is_the_baseline_on_its_best_design(context):
+    records = replay_strategy(context, "hardware-only")
+    assert len(records) == 1 and records[0].spec == context.baseline
+    assert context.baseline == "hg-s2-o2-f32-m1-bottleneck-k3-nearest-r64-scaled"  # largest, canonical genes
+    assert records[0].total_ms == pytest.approx(context.hardware.best(context.baseline).total_ms)
 
 
-def test_same_seed_same_search_other_seed_other_search(components):
-    first = [r["spec"] for r in replay_strategy(components, "random", seed=5)]
-    again = [r["spec"] for r in replay_strategy(components, "random", seed=5)]
-    other = [r["spec"] for r in replay_strategy(components, "random", seed=6)]
+def test_same_seed_same_search_other_seed_other_search(context):
+    first = [r.spec for r in replay_strategy(context, "random", seed=5)]
+    again = [r.spec for r in replay_strategy(context, "random", seed=5)]
+    other = [r.spec for r in replay_strategy(context, "random", seed=6)]
     assert first == again and first != other
 
 
-def test_hardware_first_rejects_without_training(components, latencies):
+def test_hardware_first_rejects_without_training(context, latencies):
     budget_ms = latencies[len(latencies) // 2]  # half of the space misses it
-    records = replay_strategy(components, "coexplore", seed=1, budget=BUDGET, latency_budget_ms=budget_ms, patience=40)
-    rejected = [r for r in records if r["status"] == "rejected_hw"]
+    records = replay_strategy(context, "coexplore", seed=1, budget=BUDGET, latency_budget_ms=budget_ms, patience=40)
+    rejected = [r for r in records if r.status == "rejected_hw"]
     trained = _spent(records)
     assert trained and rejected
     for record in rejected:
-        assert record["evaluation"] == "none" and record["accuracy"] is None and record["train_seconds"] == 0
-        assert record["total_ms"] > budget_ms and not record["feasible"]
-        assert "latency budget" in record["reason"]
-    assert all(r["total_ms"] <= budget_ms and r["feasible"] for r in trained)
+        assert record.evaluation == "none" and record.accuracy is None and record.train_seconds == 0
+        assert record.total_ms > budget_ms and not record.feasible
+        assert "latency budget" in record.reason
+    assert all(r.total_ms <= budget_ms and r.feasible for r in trained)
     # the sequential baseline designs the network first: it trains networks that miss the budget
-    sequential = replay_strategy(components, "sequential", seed=1, budget=BUDGET + 4, latency_budget_ms=budget_ms)
-    assert not any(r["status"] == "rejected_hw" for r in sequential)
-    assert any(not r["feasible"] for r in _spent(sequential))
+    sequential = replay_strategy(context, "sequential", seed=1, budget=BUDGET + 4, latency_budget_ms=budget_ms)
+    assert not any(r.status == "rejected_hw" for r in sequential)
+    assert any(not r.feasible for r in _spent(sequential))
 
 
-def test_a_design_that_does_not_fit_is_rejected(components):
+def test_a_design_that_does_not_fit_is_rejected(context):
     # hw: joint samples the MAC array: 128×64 int16 MACs need 8192 DSPs, far more than ZCU102's 2520
-    records = replay_strategy(components, "coexplore", seed=2, hw="joint",
+    records = replay_strategy(context, "coexplore", seed=2, hw="joint",
                               hw_genes={"tm": [128], "tn": [64], "tr": [8, 16], "tc": [8, 16]}, patience=5)
-    assert records and all(r["status"] == "rejected_hw" for r in records)
-    assert all(r["fits"] is False and "does not fit" in r["reason"] for r in records)
+    assert records and all(r.status == "rejected_hw" for r in records)
+    assert all(r.fits is False and "does not fit" in r.reason for r in records)
     assert not _spent(records)
 
 
-def test_joint_hardware_genes_are_sampled_and_recorded(components):
+def test_joint_hardware_genes_are_sampled_and_recorded(context):
     genes = {"tm": [8, 16], "tn": [4, 8], "tr": [8, 16], "tc": [8, 16], "ports": ["shared", "8/8/4"]}
-    records = replay_strategy(components, "random", seed=4, hw="joint", hw_genes=genes)
-    complete = [r for r in records if r["status"] == "complete"]
+    records = replay_strategy(context, "random", seed=4, hw="joint", hw_genes=genes)
+    complete = [r for r in records if r.status == "complete"]
     assert complete
     for record in complete:
-        design = record["design"]
+        design = record.design
         assert design["tm"] in genes["tm"] and design["tn"] in genes["tn"] and design["tr"] in genes["tr"]
         assert design["ports_words_per_cycle"] in (None, [8.0, 8.0, 4.0])
         # a sampled design is never faster than the exhaustive DSE's best for the same network
-        assert record["total_ms"] >= components.hardware.best(record["spec"]).total_ms * (1 - 1e-9)
+        assert record.total_ms >= context.hardware.best(record.spec).total_ms * (1 - 1e-9)
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "reinforce", "random"])
-def test_other_samplers_drive_the_coexploration(components, sampler):
-    records = replay_strategy(components, "coexplore", seed=0, sampler=sampler)
+def test_other_samplers_drive_the_coexploration(context, sampler):
+    records = replay_strategy(context, "coexplore", seed=0, sampler=sampler)
     assert len(_spent(records)) == BUDGET
 
 
-def test_warm_start_spans_the_latency_range(components, latencies):
-    picks = latency_spread(components, 4)
+def test_warm_start_spans_the_latency_range(context, latencies):
+    picks = latency_spread(context, 4)
     assert len(picks) == 4 == len(set(picks))
-    picked = sorted(components.hardware.best(s).total_ms for s in picks)
+    picked = sorted(context.hardware.best(s).total_ms for s in picks)
     assert picked[0] <= latencies[2] and picked[-1] >= latencies[-3]  # one from each end of the range
-    first = replay_strategy(components, "coexplore", seed=0, population_size=4)[:4]
-    assert sorted(r["spec"] for r in first) == sorted(picks)
+    first = replay_strategy(context, "coexplore", seed=0, population_size=4)[:4]
+    assert sorted(r.spec for r in first) == sorted(picks)
 
 
-def test_within_budget_cuts_at_the_nth_training(components):
-    records = replay_strategy(components, "random", seed=8)
+def test_within_budget_cuts_at_the_nth_training(context):
+    records = replay_strategy(context, "random", seed=8)
     cut = within_budget(records, 3)
     assert len(_spent(cut)) == 3
     assert cut == records[: len(cut)]
@@ -129,22 +128,22 @@ def test_within_budget_cuts_at_the_nth_training(components):
 def test_pruning_stops_trainings_below_the_median_curve(table_path, tmp_path):
     # proxy curves are 50 % / 80 % / 100 % of the final accuracy: with pruning on, a network whose
     # epoch-2 accuracy is below the median of the earlier ones stops there
-    components = build_components(SearchConfig(table=str(table_path), budget=10, prune=True), None)
-    records = replay_strategy(components, "random", seed=0, budget=10, prune=True)
-    pruned = [r for r in records if r["status"] == "pruned"]
+    context = build_context(SearchConfig(table=str(table_path), budget=10, prune=True), None)
+    records = replay_strategy(context, "random", seed=0, budget=10, prune=True)
+    pruned = [r for r in records if r.status == "pruned"]
     assert pruned
     for record in pruned:
-        assert len(record["curve"]) == 2 and record["evaluation"] == "table" and not record["feasible"]
+        assert len(record.curve) == 2 and record.evaluation == "table" and not record.feasible
 
 
 def test_run_search_writes_results_the_report_can_read(table_path, tmp_path):
-    from coexplore.report.schema import Results
+    from coexplore.results import RunResults
 
     config = SearchConfig(name="t", table=str(table_path), budget=4,
                           strategies=["coexplore", "sequential", "random", "hardware-only"], topk=3)
     results = run_search(config, tmp_path / "run")
     on_disk = json.loads((tmp_path / "run" / "results.json").read_text())
-    parsed = Results.model_validate(on_disk)
+    parsed = RunResults.model_validate(on_disk)
     assert set(parsed.strategies) == {"coexplore", "sequential", "random", "hardware-only"}
     for name, block in results["strategies"].items():
         assert block["trainings"] == (1 if name == "hardware-only" else 4)
@@ -167,9 +166,9 @@ def test_run_search_writes_results_the_report_can_read(table_path, tmp_path):
             t["number"] for t in results["strategies"][name]["trials"]]
 
 
-def test_tiny_space_is_the_one_in_the_table(components):
-    assert components.space.size() == 12
-    assert components.space.config.features == TINY_SPACE["features"]
+def test_tiny_space_is_the_one_in_the_table(context):
+    assert context.space.size() == 12
+    assert context.space.config.features == TINY_SPACE["features"]
 
 
 def test_ehvi_closed_form_matches_monte_carlo():
@@ -190,9 +189,9 @@ def test_ehvi_closed_form_matches_monte_carlo():
     assert front_levels(front, 6.0, (0.0, 5.0)) == ([], [])  # slower than the reference: no gain
 
 
-def test_ehvi_sampler_never_proposes_a_network_twice(components):
-    records = replay_strategy(components, "coexplore", seed=0, sampler="ehvi", budget=10)
-    specs = [r["spec"] for r in records]
+def test_ehvi_sampler_never_proposes_a_network_twice(context):
+    records = replay_strategy(context, "coexplore", seed=0, sampler="ehvi", budget=10)
+    specs = [r.spec for r in records]
     assert len(specs) == len(set(specs)) == 10  # every proposal is a new network: no free repeats
 
 
@@ -201,7 +200,7 @@ def test_reinforce_policy_moves_toward_the_rewarded_gene_value():
     import optuna
 
     from coexplore.search.records import RECORD_ATTR
-    from coexplore.search.samplers import ReinforceSampler, entropy_bits, fnas_reward
+    from coexplore.search.reinforce import ReinforceSampler, fnas_reward
 
     # FNAS reward: within the latency budget only accuracy counts; beyond it, a proportional penalty
     assert fnas_reward(50.0, 8.0, True, 10.0, 1.0, 0.5) == pytest.approx(0.5)
@@ -222,7 +221,7 @@ def test_reinforce_policy_moves_toward_the_rewarded_gene_value():
     logits = sampler.policy(study)["block"]
     probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     assert int(np.argmax(probs)) == 1 and probs[1] > 0.6  # "b" pays best
-    assert entropy_bits(logits) < np.log2(3)
+    assert -(probs * np.log2(probs)).sum() < np.log2(3)  # the policy's entropy fell below uniform
     late = [t.params["block"] for t in study.trials[-20:]]
     assert late.count("b") > late.count("a") + late.count("c")
 
@@ -234,7 +233,7 @@ def test_reinforce_rnn_controller_learns_a_dependency_between_genes():
     import optuna
 
     from coexplore.search.records import RECORD_ATTR
-    from coexplore.search.samplers import ReinforceSampler
+    from coexplore.search.reinforce import ReinforceSampler
 
     values = ["x", "y", "z"]
     sampler = ReinforceSampler(seed=0, latency_budget_ms=10.0)
@@ -260,7 +259,8 @@ def test_reinforce_rnn_controller_learns_a_dependency_between_genes():
     assert np.allclose(fresh.policy(study)["g2"], sampler.policy(study)["g2"])
 
 
-def test_a_network_in_training_elsewhere_is_waited_for_not_trained_twice(components, monkeypatch):
+def test_a_network_in_training_elsewhere_is_waited_for_not_trained_twice(context, monkeypatch):
+    import dataclasses
     import threading
 
     import optuna
@@ -268,19 +268,20 @@ def test_a_network_in_training_elsewhere_is_waited_for_not_trained_twice(compone
     from coexplore.search import objective as objective_module
     from coexplore.search.cache import MemoryLedger
     from coexplore.search.records import RECORD_ATTR
-    from coexplore.search.strategies import make_objective, plan_for
+    from coexplore.search.objective import Objective
+    from coexplore.search.strategies import plan_for
 
     monkeypatch.setattr(objective_module, "TWIN_POLL_S", 0.05)
     study = optuna.create_study(directions=["maximize", "minimize"])
-    spec = components.baseline
+    spec = context.baseline
     other = study.ask()  # "another worker" holds the slot for this network and is training it
     ledger = MemoryLedger()
     ledger.claim(study.study_name, other.number, spec, BUDGET, set())
-    local = components.__class__(**{**components.__dict__, "ledger": ledger})
-    plan = plan_for("hardware-only", local.config, spec)  # proposes exactly this network
     trained = []
-    local.evaluator = type("Spy", (), {"metric": "", "lookup": lambda self, s: None,
-                                       "evaluate": lambda self, s, on_epoch=None: trained.append(s)})()
+    spy = type("Spy", (), {"metric": "", "lookup": lambda self, s: None,
+                           "evaluate": lambda self, s, on_epoch=None: trained.append(s)})()
+    local = dataclasses.replace(context, ledger=ledger, evaluator=spy)
+    plan = plan_for("hardware-only", local.config, spec)  # proposes exactly this network
 
     def finish_elsewhere():
         other.set_user_attr(RECORD_ATTR, {"spec": spec, "status": "complete", "accuracy": 42.0,
@@ -288,7 +289,7 @@ def test_a_network_in_training_elsewhere_is_waited_for_not_trained_twice(compone
         study.tell(other, [42.0, 1.0])
 
     threading.Timer(0.3, finish_elsewhere).start()
-    study.optimize(make_objective(local, plan, study.study_name, worker=1), n_trials=1)
+    study.optimize(Objective(local, plan, study.study_name, worker=1), n_trials=1)
     record = study.trials[-1].user_attrs[RECORD_ATTR]
     assert trained == []  # never trained here
     assert record["evaluation"] == "repeat" and record["accuracy"] == 42.0 and record["cached"]

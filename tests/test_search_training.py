@@ -7,7 +7,7 @@ import json
 import pytest
 from search_support import TINY_SPACE, coexplore_cli, write_config
 
-from coexplore.search.records import spends_budget
+from coexplore.results import BUDGET_EVALUATIONS
 
 # two 1-stack F=16 networks at 64×64; one training is a few seconds on one core
 SPACE = {**TINY_SPACE, "stacks": [1], "features": [16], "block": ["bottleneck", "dsc"]}
@@ -33,6 +33,6 @@ def test_search_trains_each_network_once_and_writes_results(tmp_path):
     assert [t["spec"] for t in trained_now] == ["hg-s1-o2-f16-m1-dsc-k3-nearest-r64-scaled"]
     assert trained_now[0]["train_seconds"] > 0 and trained_now[0]["status"] == "complete"
     for block in results["strategies"].values():
-        assert block["trainings"] == 2 == sum(spends_budget(t) for t in block["trials"])
+        assert block["trainings"] == 2 == sum(t["evaluation"] in BUDGET_EVALUATIONS for t in block["trials"])
     assert results["metric"] == "PCKh@0.5"
     assert not list((run / "checkpoints").glob("*/last.pt"))  # finished trainings leave no checkpoint

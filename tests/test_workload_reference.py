@@ -1,6 +1,8 @@
 """Reference workloads: AlexNet as Zhang FPGA'15 models it, VGG16 and ResNet-18/50 as torchvision
 builds them (their published parameter counts and MACs are matched exactly)."""
 
+import json
+
 import pytest
 
 from coexplore.errors import CoexploreError
@@ -57,4 +59,4 @@ def test_names_batch_and_errors():
 @pytest.mark.parametrize("name", list(REFERENCE_WORKLOADS))
 def test_json_round_trip(name):
     w = get_reference(name)
-    assert Workload.from_json(w.to_json()) == w
+    assert Workload.from_dict(json.loads(w.to_json())) == w

@@ -27,7 +27,7 @@ def _root() -> None:
 
 
 def _register() -> None:
-    # Imported here so that a missing optional part never breaks `coexplore --help`.
+    # At run time, not import time: a test that imports one command module does not load them all.
     from coexplore.cli import demo, hardware, nets, pose, report, search, train
 
     for module in (hardware, nets, pose, train, search, report, demo):

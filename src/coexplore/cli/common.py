@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,10 @@ console = Console(width=None if sys.stdout.isatty() else _PIPED_WIDTH)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 USAGE_ERROR_EXIT = 2
+INTERRUPTED_EXIT = 130  # the shell's code for a process stopped by Ctrl-C (128 + SIGINT)
+
+# The `--json` flag of the commands whose JSON is their table's data.
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def run_guarded(app: typer.Typer) -> int:
@@ -32,8 +36,21 @@ def run_guarded(app: typer.Typer) -> int:
         return USAGE_ERROR_EXIT
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/] — finished work is stored; re-run the same command to resume")
-        return 130
+        return INTERRUPTED_EXIT
     return 0
+
+
+def parse_key_values(pairs: list[str] | None, flag: str) -> dict[str, Any]:
+    """`KEY=VALUE` flags as settings: values read as YAML scalars (3, 0.5, true), `-` in keys as `_`."""
+    import yaml
+
+    settings: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CoexploreError(f"expected KEY=VALUE, got {pair!r}", field=flag)
+        settings[key.strip().replace("-", "_")] = yaml.safe_load(value)
+    return settings
 
 
 def print_json(data: Any) -> None:

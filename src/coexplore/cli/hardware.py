@@ -3,6 +3,7 @@
     coexplore devices
     coexplore estimate --net alexnet --device vc707 --design tm=64,tn=7,tile=13 --precision fp32 --clock 100
     coexplore dse --net resnet50 --device zcu102 --precision int16 --export best.h
+    coexplore dse --net newell8 --device zcu102 --settings p=20,halo=yes,ddr_eff=0.8,ports=shared
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import console, print_json
+from coexplore.cli.common import JsonFlag, console, print_json
 from coexplore.errors import CoexploreError
 
 DEFAULT_ROWS = 40  # op rows printed before "N more" (0 = all)
 DEFAULT_FRONT_ROWS = 15
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Net = Annotated[str, typer.Option("--net", help="Reference name (alexnet, vgg16, resnet18, resnet50), hourglass "
                                                 "preset or spec string, model.onnx, or a workload .json.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="Board preset (see `coexplore devices`) or a "
@@ -46,15 +46,8 @@ def register(app: typer.Typer) -> None:
 
 def load_workload(net: str, batch: int = 1):
     """Whatever `--net` names, at `batch`."""
-    try:
-        from coexplore.nets.resolve import resolve_workload
-    except ImportError:  # the nets package is optional here: reference nets and workload files still work
-        from coexplore.workload import Workload, get_reference
+    from coexplore.nets.resolve import resolve_workload
 
-        if net.endswith(".json"):
-            workload = Workload.from_json(net)
-            return workload.with_batch(batch) if batch != 1 else workload
-        return get_reference(net, batch=batch)
     return resolve_workload(net, batch=batch)
 
 
@@ -126,13 +119,18 @@ def estimate(
 def dse(
     net: Net,
     device: DeviceOpt,
-    precision: Annotated[str, typer.Option("--precision", help="fp32, int16 or int8.")] = "int16",
+    precision: Annotated[str | None, typer.Option("--precision", help="fp32, int16 (default) or int8.")] = None,
     clock: Clock = None,
-    schedule: Annotated[str, typer.Option("--schedule", help="overlap or roofline.")] = "overlap",
+    schedule: Annotated[str | None, typer.Option("--schedule", help="overlap (default) or roofline.")] = None,
     keep_skips_on_chip: KeepSkips = False,
     max_macs: Annotated[int | None, typer.Option("--max-macs", help="Cap on tm·tn.", min=1)] = None,
     batch: Batch = 1,
-    tiles: Annotated[str, typer.Option("--tiles", help="auto, square or all (tr ≠ tc too; slower).")] = "auto",
+    tiles: Annotated[str | None, typer.Option("--tiles", help="auto (default), square or all (tr ≠ tc too; "
+                                                             "slower).")] = None,
+    settings: Annotated[str, typer.Option("--settings", help="Other design settings in the --design text form, "
+                                                             "e.g. p=20,halo=yes,prologue=yes,ddr_eff=0.8,"
+                                                             "double_buffer=no,ports=shared (or auto, 8/8/4); "
+                                                             "the flags above win.")] = "",
     dsp_limit: DspLimit = None,
     bram_limit: BramLimit = None,
     top: Annotated[int, typer.Option("--top", help="Fastest MAC arrays to list.", min=1)] = 10,
@@ -143,13 +141,13 @@ def dse(
     as_json: JsonFlag = False,
 ) -> None:
     """Exhaustive hardware DSE: the fastest designs, the latency-vs-resources front, where the time goes."""
-    from coexplore.fpga import explore, get_device, write_design
+    from coexplore.fpga import explore, get_device, parse_settings, write_design
 
+    chosen = parse_settings(settings, precision=precision, clock_mhz=clock, schedule=schedule,
+                            keep_skips_on_chip=keep_skips_on_chip or None, max_macs=max_macs, tile_shapes=tiles)
     dev = get_device(device).with_limits(dsp=dsp_limit, bram=bram_limit)
     workload = load_workload(net, batch)
-    res = explore(workload, dev, precision=precision, clock_mhz=clock, max_macs=max_macs,
-                  keep_skips_on_chip=keep_skips_on_chip, schedule=schedule, progress=not as_json,
-                  tile_shapes=tiles, top_k=top)
+    res = explore(workload, dev, chosen, top_k=top, progress=not as_json)
     if res.best is None:
         raise CoexploreError(f"no design fits {dev.name} for {workload.name} ({res.n_designs:,} tried)",
                              field="device", fix="raise --bram-limit/--dsp-limit, lower --precision or pick a "
@@ -159,10 +157,10 @@ def dse(
     if as_json:
         print_json(res.to_dict())
         return
-    console.print(f"[bold]{workload.name}[/] on [bold]{dev.name}[/], {res.precision} at {res.clock_mhz:g} MHz, "
-                  f"{res.schedule} schedule: {res.n_designs:,} designs ({res.space['mac_arrays']:,} MAC arrays × "
-                  f"{res.space['tiles']} {res.space['tile_shapes']} tiles × {res.space['port_options']} port "
-                  f"options), {res.n_fitting:,} fit, {res.seconds:.2f} s")
+    console.print(f"[bold]{workload.name}[/] on [bold]{dev.name}[/], {res.settings.precision} at "
+                  f"{res.clock_mhz:g} MHz, {res.settings.schedule} schedule: {res.n_designs:,} designs "
+                  f"({res.space['mac_arrays']:,} MAC arrays × {res.space['tiles']} {res.space['tile_shapes']} tiles "
+                  f"× {res.space['port_options']} port options), {res.n_fitting:,} fit, {res.seconds:.2f} s")
     _print_designs(f"Fastest designs (best per MAC array, top {top})", res.top)
     front = res.front
     shown = _thin(front, front_rows)
@@ -183,7 +181,7 @@ def _ms(x: float) -> str:
 
 def _print_header(cost, dev) -> None:
     console.print(f"[bold]{cost.workload}[/] on [bold]{dev.name}[/] at {cost.clock_mhz:g} MHz — design "
-                  f"{cost.design} ({cost.design.schedule} schedule)")
+                  f"{cost.design} ({cost.design.settings.schedule} schedule)")
 
 
 def _print_ops(cost, rows: int) -> None:
@@ -230,7 +228,8 @@ def _print_totals(cost, dev) -> None:
     table.add_column("value", justify="right")
     table.add_row("compute ms (Σ tC terms)", _ms(cost.compute_ms))
     table.add_row("memory ms (Σ transfer terms)", _ms(cost.memory_ms))
-    table.add_row("total ms (overlapped)" if cost.design.schedule == "overlap" else "total ms", _ms(cost.total_ms))
+    overlapped = cost.design.settings.schedule == "overlap"
+    table.add_row("total ms (overlapped)" if overlapped else "total ms", _ms(cost.total_ms))
     table.add_row("throughput", f"{cost.gops:,.2f} GOPS ({cost.macs / 1e9:,.3f} GMAC)")
     table.add_row("DSP", f"{cost.dsp:,} / {dev.budget('dsp'):,} usable of {dev.dsp:,}")
     b = cost.bram_breakdown
@@ -241,7 +240,7 @@ def _print_totals(cost, dev) -> None:
         table.add_row("URAM", f"{cost.uram:,} / {dev.budget('uram'):,} usable of {dev.uram:,}")
     table.add_row("DRAM bandwidth", f"{cost.bandwidth_gbps:.2f} GB/s average, ports {cost.port_gbps:.2f} GB/s, "
                                     f"board {dev.bandwidth_gbps:g} GB/s")
-    if cost.design.keep_skips_on_chip:
+    if cost.design.settings.keep_skips_on_chip:
         table.add_row("skip tensors", "on chip" if cost.skips_on_chip else "through DRAM")
     table.add_row("fits", "[green]yes[/]" if cost.fits else "[red]no[/]")
     console.print(table)

@@ -8,15 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import console, print_json
+from coexplore.cli.common import JsonFlag, console, print_json
 from coexplore.errors import choice_error
+from coexplore.workload import Op, Workload
 
 # Bytes per stored value of each data type (activations and weights), for the byte columns.
 BYTES_PER_VALUE = {"int8": 1, "int16": 2, "fp32": 4}
 DEFAULT_PRECISION = "int16"  # 16-bit fixed point: the usual FPGA datapath (Qiu et al. do not say)
 DEFAULT_ROWS = 60
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -69,7 +68,7 @@ def net_show(
         console.print(f"workload written to {out}")
 
 
-def workload_summary(workload: Any, bytes_per_value: int) -> dict[str, Any]:
+def workload_summary(workload: Workload, bytes_per_value: int) -> dict[str, Any]:
     skips = workload.skip_tensors()
     return {
         "name": workload.name,
@@ -85,14 +84,14 @@ def workload_summary(workload: Any, bytes_per_value: int) -> dict[str, Any]:
     }
 
 
-def _op_row(op: Any, bytes_per_value: int) -> dict[str, Any]:
+def _op_row(op: Op, bytes_per_value: int) -> dict[str, Any]:
     return {"name": op.name, "kind": op.kind, "shape": op.shape_str(),
             "input": [op.in_channels, op.in_h, op.in_w], "output": [op.out_channels, op.out_h, op.out_w],
             "macs": op.macs, "weights": op.weight_elems,
             "activation_bytes": (op.input_elems + op.output_elems) * bytes_per_value}
 
 
-def _skip_rows(workload: Any, bytes_per_value: int) -> list[dict[str, Any]]:
+def _skip_rows(workload: Workload, bytes_per_value: int) -> list[dict[str, Any]]:
     ops = workload.ops
     return [{"tensor": s.tensor, "produced_by": ops[s.start].name, "last_read_by": ops[s.end].name,
              "span_ops": s.span, "bytes": s.elems * bytes_per_value} for s in workload.skip_tensors()]
@@ -110,7 +109,7 @@ def _print_summary(summary: dict[str, Any], precision: str) -> None:
     console.print(table)
 
 
-def _print_ops(workload: Any, bytes_per_value: int, rows: int) -> None:
+def _print_ops(workload: Workload, bytes_per_value: int, rows: int) -> None:
     table = Table(title="ops (execution order)")
     for col in ("#", "op", "shape", "MACs (M)", "weights (k)", "act. bytes"):
         table.add_column(col, justify="right" if col in ("#", "MACs (M)", "weights (k)", "act. bytes") else "left")
@@ -123,7 +122,7 @@ def _print_ops(workload: Any, bytes_per_value: int, rows: int) -> None:
     _more(len(workload.ops) - len(shown))
 
 
-def _print_unique(workload: Any, bytes_per_value: int, rows: int) -> None:
+def _print_unique(workload: Workload, bytes_per_value: int, rows: int) -> None:
     table = Table(title="distinct op shapes (first appearance order)")
     for col in ("count", "shape", "MACs each (M)", "act. bytes each", "first op"):
         table.add_column(col)
@@ -137,7 +136,7 @@ def _print_unique(workload: Any, bytes_per_value: int, rows: int) -> None:
     _more(len(groups) - len(shown))
 
 
-def _print_skips(workload: Any, bytes_per_value: int, rows: int) -> None:
+def _print_skips(workload: Workload, bytes_per_value: int, rows: int) -> None:
     skips = _skip_rows(workload, bytes_per_value)
     if not skips:
         return
@@ -170,7 +169,7 @@ def net_list(as_json: JsonFlag = False) -> None:
     """The hourglass presets and the reference networks, with their size."""
     from coexplore.nets import PRESETS, lower
     from coexplore.nets.presets import PRESET_NOTES
-    from coexplore.nets.resolve import reference_names, resolve_workload
+    from coexplore.workload import get_reference, reference_names
 
     rows = []
     for name, spec in PRESETS.items():
@@ -178,7 +177,7 @@ def net_list(as_json: JsonFlag = False) -> None:
         rows.append({"name": name, "kind": "hourglass preset", "spec": str(spec), "note": PRESET_NOTES.get(name, ""),
                      "params": workload.params, "macs": workload.macs})
     for name in reference_names():
-        workload = resolve_workload(name)
+        workload = get_reference(name)
         rows.append({"name": name, "kind": "reference", "spec": "", "note": workload.name,
                      "params": workload.params, "macs": workload.macs})
     if as_json:
@@ -194,7 +193,7 @@ def net_list(as_json: JsonFlag = False) -> None:
 
 # --- space show ----------------------------------------------------------------------------------
 def space_show(
-    config: Annotated[Path | None, typer.Argument(help="Space YAML/JSON (default: the built-in default space).")]
+    config: Annotated[Path | None, typer.Argument(help="Space YAML/TOML/JSON (default: the built-in default space).")]
     = None,
     samples: Annotated[int, typer.Option(help="How many random specs to show.", min=0)] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,

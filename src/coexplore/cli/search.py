@@ -7,13 +7,16 @@ library, print rich tables (or JSON with `--json`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import console, err_console, print_json
-from coexplore.errors import CoexploreError
+from coexplore.cli.common import console, err_console, parse_key_values, print_json
+from coexplore.search.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
 
 DEFAULT_RUNS_DIR = Path("runs")
 
@@ -34,7 +37,7 @@ def _fmt(value: Any, spec: str = ".3g") -> str:
     return "—" if value is None else format(value, spec)
 
 
-def trial_line(strategy: str, trial: Any, budget: int) -> str:
+def trial_line(strategy: str, trial: FrozenTrial) -> str:
     from coexplore.search.records import trial_attrs
 
     a = trial_attrs(trial)
@@ -46,9 +49,9 @@ def trial_line(strategy: str, trial: Any, budget: int) -> str:
             f"acc {accuracy:>6}  total {_fmt(a.get('total_ms'), '.4g'):>8} ms  {seconds}")
 
 
-def print_trial(strategy: str, trial: Any, budget: int) -> None:
+def print_trial(strategy: str, trial: FrozenTrial) -> None:
     """One progress line per finished trial (on stderr), for `run_search(printer=...)`."""
-    err_console.print(trial_line(strategy, trial, budget), highlight=False, soft_wrap=True)
+    err_console.print(trial_line(strategy, trial), highlight=False, soft_wrap=True)
 
 
 def print_results(results: dict) -> None:
@@ -57,10 +60,10 @@ def print_results(results: dict) -> None:
     The tables are the report's renderers (the same ones `coexplore report` prints), fed with the
     results dict validated against the run folder contract, so the two commands cannot disagree.
     """
-    from coexplore.report.schema import Results
     from coexplore.report.tables import strategy_rich_table, topk_rich_table
+    from coexplore.results import RunResults
 
-    contract = Results.model_validate(results)
+    contract = RunResults.model_validate(results)
     console.print(strategy_rich_table(contract))
     console.print(topk_rich_table(contract))
     versus = results.get("sequential_vs_coexplore", {})
@@ -91,7 +94,7 @@ def search_command(
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="run folder (default runs/<name>)")] = None,
     workers: Annotated[int | None, typer.Option(help="local worker processes per strategy (one per GPU if any)")] = None,
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL (default sqlite in the run folder)")] = None,
-    strategies: Annotated[str | None, typer.Option(help="comma-separated: coexplore,sequential,random,hardware-only")] = None,
+    strategies: Annotated[str | None, typer.Option(help=f"comma-separated: {','.join(STRATEGIES)}")] = None,
     table: Annotated[Path | None, typer.Option(help="replay a tabular benchmark instead of training")] = None,
     budget: Annotated[int | None, typer.Option(help="trainings per strategy")] = None,
     seed: Annotated[int | None, typer.Option(help="base seed")] = None,
@@ -171,19 +174,13 @@ def bench_build_command(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Train every network of a small space once and store the accuracies (resumable, parallel)."""
-    import yaml
-
     from coexplore.search.table import build_table, parse_budget, table_summary
 
     options: dict[str, Any] = parse_budget(budget)
     for key, value in (("train_size", train_size), ("val_size", val_size), ("batch_size", batch_size)):
         if value is not None:
             options[key] = value
-    for pair in set_option or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise CoexploreError(f"expected KEY=VALUE, got {pair!r}", field="--set")
-        options[key.strip()] = yaml.safe_load(value)
+    options.update(parse_key_values(set_option, "--set"))
 
     def show(spec: str, entry: dict, done: int, total: int) -> None:
         if not json_out:

@@ -7,15 +7,18 @@ Every flag has a config-file twin (`--config run.yaml` or `.toml`, keys = the lo
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import console, err_console, print_json
+from coexplore.cli.common import console, err_console, parse_key_values, print_json
 from coexplore.errors import CoexploreError
+from coexplore.files import read_mapping
+
+if TYPE_CHECKING:
+    from coexplore.pose.network import NetworkFactory
 
 DEFAULT_RUNS_DIR = Path("runs")
 FAILED_EXIT = 1
@@ -41,36 +44,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _load_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise CoexploreError(f"config file {path} not found", field="--config")
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(path.read_text())
-        else:
-            import yaml
-
-            data = yaml.safe_load(path.read_text())
-    except Exception as exc:  # yaml.YAMLError / tomllib.TOMLDecodeError: a malformed file
-        raise CoexploreError(f"{path} is not valid YAML/TOML ({exc})", field="--config") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CoexploreError(f"{path} must hold a mapping of settings", field="--config")
+    data = read_mapping(path, what="--config", fix="see `coexplore train --help` for the settings")
     data = data.get("train", data)  # allow a [train] section
     return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-def _parse_options(pairs: list[str] | None) -> dict[str, Any]:
-    """`--option key=value` pairs for the dataset (values parsed as YAML scalars: 3, 0.5, true)."""
-    import yaml
-
-    options: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise CoexploreError(f"expected KEY=VALUE, got {pair!r}", field="--option")
-        options[key.strip().replace("-", "_")] = yaml.safe_load(value)
-    return options
 
 
 def _split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -153,7 +129,10 @@ def train_command(
     Example: coexplore train --net tiny --data synthetic --epochs 3 --res 128
     Interrupted (Ctrl-C)? The checkpoint is kept: run the same command again to resume.
     """
-    from coexplore.pose.trainer import TrainConfig, resolve_spec, run_key, train
+    from coexplore.nets import parse_spec
+    from coexplore.pose.train_config import TrainConfig
+    from coexplore.pose.trainer import run_key, train
+    from coexplore.search.networks import hourglass_network
 
     flags = {
         "net": net, "data": data, "res": res, "image_dir": image_dir, "out": out,
@@ -170,7 +149,7 @@ def train_command(
     data_source = str(run.get("data", "synthetic"))
     options = dict(fields.pop("data_options", {}) or {})
     options.update(run.get("options") or {})
-    options.update(_parse_options(option))
+    options.update(parse_key_values(option, "--option"))
     if "image_dir" in run:
         options["image_dir"] = str(run["image_dir"])
     if epochs is not None or seconds is not None:
@@ -179,15 +158,16 @@ def train_command(
     elif "seconds" in fields and "epochs" not in fields:
         fields["epochs"] = None  # a seconds-only budget, not seconds plus the default epochs
 
-    spec = resolve_spec(str(run["net"]))
+    spec = parse_spec(str(run["net"]))
     if "res" in run:
         spec = spec.replace(input_res=int(run["res"]))
+    network = hourglass_network(spec)
     cfg = TrainConfig.from_options(**fields, data_options=options)
-    out_dir = Path(run["out"]) if "out" in run else DEFAULT_RUNS_DIR / f"train-{run_key(spec, data_source, cfg)}"
+    out_dir = Path(run["out"]) if "out" in run else DEFAULT_RUNS_DIR / f"train-{run_key(network.label, data_source, cfg)}"
     cfg = cfg.model_copy(update={"checkpoint_dir": str(out_dir)})
 
     try:
-        result = train(spec, data_source, cfg, progress=not (quiet or as_json))
+        result = train(network, data_source, cfg, progress=not (quiet or as_json))
     except KeyboardInterrupt:
         err_console.print(f"[yellow]checkpoint kept in {out_dir}[/]: re-run the same command to resume")
         raise
@@ -240,20 +220,25 @@ def eval_command(
 
     Example: coexplore eval --checkpoint runs/train-1234/last.pt --flip-test
     """
-    from coexplore.pose.checkpoint import load_checkpoint
-    from coexplore.pose.trainer import TrainConfig, evaluate
+    from coexplore.pose.checkpoint import load_checkpoint, restore_model
+    from coexplore.pose.evaluation import evaluate
+    from coexplore.pose.train_config import TrainConfig
 
     state = load_checkpoint(checkpoint)
-    trained = state.get("config", {})
+    network = _checkpoint_network(state["spec"], checkpoint)
+    model = restore_model(state, network, source=checkpoint)
+    trained = state["config"]
     options = dict(trained.get("data_options", {})) if data is None else {}
-    options.update(_parse_options(option))
+    options.update(parse_key_values(option, "--option"))
     if image_dir:
         options["image_dir"] = image_dir
     cfg = TrainConfig.from_options(
         device=device, batch_size=batch, flip_test=flip_test, threads=threads, seed=trained.get("seed", 0),
         val_size=val_size if val_size is not None else trained.get("val_size"), data_options=options,
     )
-    result = evaluate(checkpoint, data or state["data"], cfg, results_json=results_json)
+    result = evaluate(
+        model, data or state["data"], cfg, label=network.label, input_res=network.input_res, results_json=results_json
+    )
     if as_json:
         print_json(result.to_dict())
         return
@@ -264,3 +249,16 @@ def eval_command(
     if result.results_json:
         rows.append(("results JSON", result.results_json))
     console.print(_summary_table(rows))
+
+
+def _checkpoint_network(spec: str, checkpoint: Path) -> NetworkFactory:
+    """The hourglass a checkpoint names (a NetworkFactory); a spec nets cannot read names the file."""
+    from coexplore.search.networks import hourglass_network
+
+    try:
+        return hourglass_network(spec)
+    except CoexploreError as exc:
+        raise CoexploreError(
+            f"its spec {spec!r} is not a network coexplore can build ({exc})", field=str(checkpoint),
+            fix="pass the last.pt written by `coexplore train --out DIR`",
+        ) from None

@@ -12,15 +12,13 @@ validated by pydantic.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coexplore.errors import CoexploreError
-from coexplore.fpga.validation import as_coexplore_error
+from coexplore.errors import CoexploreError, validation_error
+from coexplore.files import read_mapping
 
 # Block-RAM geometries (width bits × depth words) a memory can be built from; the mapper picks the
 # cheapest aspect ratio. Xilinx UG473 (7-series) / UG573 (UltraScale): a BRAM18 is 16K×1, 8K×2,
@@ -77,7 +75,7 @@ class Device(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise as_coexplore_error(exc, f"device {data.get('name', '?')}") from None
+            raise validation_error(exc, f"device {data.get('name', '?')}", model=Device) from None
 
     @property
     def block_ram_kind(self) -> str:
@@ -105,7 +103,7 @@ class Device(BaseModel):
         try:
             new_limits = UtilisationLimits(**merged)
         except ValidationError as exc:
-            raise as_coexplore_error(exc, "limits", fix="a fraction in (0, 1], e.g. 0.8") from None
+            raise validation_error(exc, "limits", fix="a fraction in (0, 1], e.g. 0.8") from None
         return self.model_copy(update={"limits": new_limits})
 
 
@@ -212,9 +210,7 @@ def get_device(name_or_path: str | Path | Device) -> Device:
 def load_device_file(path: str | Path) -> Device:
     """Read a device file. `base = "<preset>"` starts from a preset and overrides its fields."""
     path = Path(path)
-    if not path.is_file():
-        raise CoexploreError(f"file not found: {path}", field="device")
-    data = _read_mapping(path)
+    data = read_mapping(path, what="device", fix="see `coexplore devices --json` for the fields of a device")
     if "device" in data and isinstance(data["device"], dict):  # allow a [device] table
         data = data["device"]
     base_name = data.pop("base", None)
@@ -227,21 +223,3 @@ def load_device_file(path: str | Path) -> Device:
     data.setdefault("source", f"user file {path}")
     return Device(**data)
 
-
-def _read_mapping(path: Path) -> dict:
-    text = path.read_text()
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # tomllib/json/yaml each raise their own error type
-        raise CoexploreError(f"cannot parse ({exc})", field=str(path),
-                             fix="see `coexplore devices --json` for the fields of a device") from exc
-    if not isinstance(data, dict):
-        raise CoexploreError("expected a mapping of device fields", field=str(path))
-    return dict(data)

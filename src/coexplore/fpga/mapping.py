@@ -1,7 +1,7 @@
 """How the engine sees a workload: the loop extents of each conv, and what must go through DRAM.
 
-Shared by the scalar reference model (`cost.py`) and the vectorised one (`vectorized.py`); no cost
-formula lives here, only the reading of the IR.
+Read by the cost kernel (`kernel.py`) for `evaluate` and for the DSE; no cost formula lives here,
+only the reading of the IR.
 
 - Conv geometry per schedule: the roofline schedule (Zhang FPGA'15) tiles the *output* map; the
   overlap schedule (Jiang et al.) tiles the *input* map and divides by the stride for the output
@@ -18,6 +18,7 @@ formula lives here, only the reading of the IR.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from coexplore.workload import Op, Workload
@@ -25,7 +26,8 @@ from coexplore.workload import Op, Workload
 
 @dataclass(frozen=True)
 class ConvGeometry:
-    """Per-group loop extents of a conv/fc op as one schedule sees them."""
+    """Per-group loop extents of a conv/fc op as one schedule sees them. Ints for one op; the cost
+    kernel stacks several into one geometry of int arrays (`kernel.stack`)."""
 
     batch: int
     groups: int
@@ -37,18 +39,29 @@ class ConvGeometry:
     stride: int  # 1 for a transposed conv
     padding: int
     upscale: int  # output pixels per tiled pixel along one axis (stride of a transposed conv)
+    halo: int  # input rows/cols a tile reads beyond stride × tile: K − S (roofline), max(K − S, 0) (overlap)
+    swept_rows: int  # extent the MAC array sweeps for one tile: R + 2·pad (overlap), R for a transposed conv
+    swept_cols: int
 
 
 def conv_geometry(op: Op, schedule: str) -> ConvGeometry:
+    """The loop extents of `op` under `schedule`. A transposed conv reads exactly its input pixels
+    (no halo) and every pixel meets every tap, so its sweep is the tile itself."""
+    pad = 0 if op.transposed else op.padding
     if op.transposed:
         rows, cols, stride, upscale = op.in_h, op.in_w, 1, op.stride
     elif schedule == "roofline":
         rows, cols, stride, upscale = op.out_h, op.out_w, op.stride, 1
     else:
         rows, cols, stride, upscale = op.in_h, op.in_w, op.stride, 1
+    if schedule == "roofline":
+        halo = 0 if op.transposed else op.kernel - stride
+    else:
+        halo = max(op.kernel - stride, 0)
     return ConvGeometry(
         batch=op.batch, groups=op.groups, m=op.out_channels // op.groups, n=op.in_channels // op.groups,
         rows=rows, cols=cols, kernel=op.kernel, stride=stride, padding=op.padding, upscale=upscale,
+        halo=halo, swept_rows=rows + 2 * pad, swept_cols=cols + 2 * pad,
     )
 
 
@@ -110,3 +123,46 @@ def _peak_live(reads: list[SkipRead]) -> int:
 def streamed_words(op: Op, skip_elems: int) -> tuple[int, int]:
     """(words read, words written) of a non-conv op, without its skip operands."""
     return max(op.input_elems - skip_elems, 0), op.output_elems
+
+
+@dataclass(frozen=True)
+class OpEntry:
+    """One op of the workload as the cost model sees it, with the skip read-backs charged before it."""
+
+    op: Op
+    skip_reads: tuple[SkipRead, ...]
+    streamed: tuple[int, int] | None  # (words read, words written) of a non-conv op; None for a conv
+
+
+class PreparedWorkload:
+    """What the cost model reads from a workload, computed once (the DSE costs many designs of one
+    net, and `evaluate` is called for every design it reports)."""
+
+    def __init__(self, workload: Workload):
+        self.workload = workload
+        self.skips = plan_skips(workload)
+        reads: dict[int, list[SkipRead]] = {}
+        for r in self.skips.reads:
+            reads.setdefault(r.consumer_index, []).append(r)
+        self.entries: list[OpEntry] = []
+        for index, op in enumerate(workload.ops):
+            streamed = None if op.is_conv_like else streamed_words(op, self.skips.skip_elems_by_op.get(index, 0))
+            self.entries.append(OpEntry(op, tuple(reads.get(index, ())), streamed))
+        self.conv_ops = [e.op for e in self.entries if e.streamed is None]
+        self.streamed_counts = list(Counter(e.streamed for e in self.entries if e.streamed is not None).items())
+        self.skip_read_elems = [r.elems for r in self.skips.reads]
+        self.macs = workload.macs
+        self._geometries: dict[str, list[ConvGeometry]] = {}
+        self._conv_counts: dict[str, list[tuple[ConvGeometry, int]]] = {}
+
+    def geometries(self, schedule: str) -> list[ConvGeometry]:
+        """The geometry of every conv op, in workload order."""
+        if schedule not in self._geometries:
+            self._geometries[schedule] = [conv_geometry(op, schedule) for op in self.conv_ops]
+        return self._geometries[schedule]
+
+    def conv_counts(self, schedule: str) -> list[tuple[ConvGeometry, int]]:
+        """The distinct conv geometries with how many ops share each (an hourglass repeats a few)."""
+        if schedule not in self._conv_counts:
+            self._conv_counts[schedule] = list(Counter(self.geometries(schedule)).items())
+        return self._conv_counts[schedule]

@@ -13,7 +13,6 @@ Sources (REFERENCES.md, "DSP per MAC"):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,10 +39,6 @@ class Precision:
     @property
     def bytes_per_word(self) -> int:
         return self.bits // 8
-
-    def dsp_for(self, macs_per_cycle: int, family: str) -> int:
-        """DSP blocks for a MAC array of `macs_per_cycle` multipliers on this family."""
-        return math.ceil(macs_per_cycle * self.dsp_per_mac[family])
 
 
 PRECISIONS: dict[str, Precision] = {

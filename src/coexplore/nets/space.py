@@ -1,8 +1,8 @@
-"""`HourglassSpace`: which genes of a `HourglassSpec` vary, over which values, and how to walk them.
+"""`HourglassSpace`: which genes of a `HourglassSpec` vary, over which values, and how to draw them.
 
 The default space is the one the reference paper explores (Qiu et al., ICET 2021: stacks, order,
 features per level, modules, block type, upsampling) at a fixed input resolution and joint count.
-A space is a config (YAML/JSON or dict, validated by pydantic); see `configs/space-default.yaml`.
+A space is a config (space_config.py: a YAML/TOML/JSON file or a dict, validated by pydantic).
 
 Genes and their parameter names (the names `suggest` gives an Optuna trial and `params` returns):
 
@@ -25,51 +25,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-
 from coexplore.errors import CoexploreError
+from coexplore.nets.space_config import SpaceConfig, load_space_config
 from coexplore.nets.spec import HourglassSpec, widths_from_growth
 
 # Genes shared by every spec, in the order `suggest` asks for them.
 BASE_GENES: tuple[str, ...] = ("stacks", "order", "features", "modules", "block", "kernel", "upsample")
-# Genes whose values have an order, so neighbours are the adjacent values.
-ORDINAL_GENES = {"stacks", "order", "features", "modules", "kernel", "growth"}
 WIDTH_GENE_PREFIX = "width_l"
 MAX_SAMPLE_TRIES = 1000
-
-
-class SpaceConfig(BaseModel):
-    """The space file. Each gene is a list of values (a single value fixes it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "default"
-    description: str = ""
-    # fixed for the whole space
-    input_res: int = 256
-    joints: int = 16
-    stem: str = "newell"
-    supervision: bool = True
-    # genes
-    stacks: list[int] = [1, 2, 4, 8]
-    order: list[int] = [3, 4]
-    features: list[int] = [128, 192, 256]
-    growth: list[int] = [0, 32, 64]
-    per_level: list[bool] = [False, True]
-    level_widths: list[int] = [128, 192, 256, 384]
-    modules: list[int] = [1, 2]
-    block: list[str] = ["bottleneck", "basic", "dsc"]
-    kernel: list[int] = [3]
-    upsample: list[str] = ["nearest", "bilinear", "deconv"]
-    # optional validity limits, checked with lower() (no torch)
-    max_params_m: float | None = None
-    max_gmacs: float | None = None
-
-    @field_validator("stacks", "order", "features", "growth", "per_level", "level_widths", "modules", "block",
-                     "kernel", "upsample", mode="before")
-    @classmethod
-    def _scalar_is_one_value(cls, value: Any) -> Any:
-        return value if isinstance(value, list | tuple) or value is None else [value]
 
 
 class Trial(Protocol):
@@ -94,18 +57,8 @@ class HourglassSpace:
 
     @classmethod
     def from_config(cls, source: str | Path | dict[str, Any]) -> "HourglassSpace":
-        """From a YAML/JSON file or a dict."""
-        label = "space config"
-        if not isinstance(source, dict):
-            label = str(source)
-            source = _read_mapping(Path(source))
-        try:
-            return cls(SpaceConfig.model_validate(source))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise CoexploreError(first["msg"], field=f"{label}: {where}",
-                                 fix=f"allowed keys: {', '.join(SpaceConfig.model_fields)}") from None
+        """From a YAML/TOML/JSON space file or a dict (space_config.py)."""
+        return cls(load_space_config(source))
 
     def _check_config(self) -> None:
         cfg = self.config
@@ -259,7 +212,7 @@ class HourglassSpace:
                 return {**point, "per_level": True, **{f"{WIDTH_GENE_PREFIX}{k}": w for k, w in enumerate(widths, 1)}}
         return None
 
-    # --- walking the space --------------------------------------------------------------------
+    # --- drawing specs --------------------------------------------------------------------------
     def _random_point(self, rng: np.random.Generator) -> dict[str, Any]:
         pick = lambda values: values[int(rng.integers(len(values)))]  # noqa: E731 (keeps python types)
         genes = self._all_genes()
@@ -278,32 +231,6 @@ class HourglassSpace:
         raise CoexploreError(f"no spec meets the constraints after {MAX_SAMPLE_TRIES} samples",
                              field=f"space {self.config.name}", fix="relax max_params_m / max_gmacs")
 
-    def neighbours(self, spec: HourglassSpec) -> list[HourglassSpec]:
-        """Specs one gene step away: adjacent values of ordered genes, any other value otherwise."""
-        point = self._require_point(spec)
-        found: dict[HourglassSpec, None] = {}
-        for gene, values in self._applicable_genes(point).items():
-            for value in _steps(gene, values, point[gene]):
-                other = self.spec_from_point(self._with_gene(point, gene, value))
-                if other != spec and not self.violations(other):
-                    found[other] = None
-        return list(found)
-
-    def mutate(self, spec: HourglassSpec, rng: np.random.Generator) -> HourglassSpec:
-        """A random spec that differs from `spec` in one gene (any value of that gene)."""
-        point = self._require_point(spec)
-        genes = [(g, v) for g, v in self._applicable_genes(point).items() if len(v) > 1]
-        for _ in range(MAX_SAMPLE_TRIES):
-            if not genes:
-                break
-            gene, values = genes[int(rng.integers(len(genes)))]
-            choices = [v for v in values if v != point[gene]]
-            value = choices[int(rng.integers(len(choices)))]
-            other = self.spec_from_point(self._with_gene(point, gene, value, rng))
-            if other != spec and not self.violations(other):
-                return other
-        raise CoexploreError(f"no mutation of {spec} stays in the space", field=f"space {self.config.name}")
-
     def suggest(self, trial: Trial) -> HourglassSpec:
         """Ask an Optuna trial (or anything with suggest_categorical / suggest_int) for a spec."""
         genes = self._all_genes()
@@ -319,40 +246,6 @@ class HourglassSpace:
             point["growth"] = _suggest(trial, "growth", genes["growth"])
         return self.spec_from_point(point)
 
-    # --- helpers for walking -------------------------------------------------------------------
-    def _require_point(self, spec: HourglassSpec) -> dict[str, Any]:
-        point = self._point(spec)
-        if point is None:
-            self.params(spec)  # raises the standard message
-        return point  # type: ignore[return-value]
-
-    def _applicable_genes(self, point: dict[str, Any]) -> dict[str, list]:
-        genes = self._all_genes()
-        active = [*BASE_GENES, "per_level"]
-        active += [f"{WIDTH_GENE_PREFIX}{k}" for k in range(1, point["order"] + 1)] if point.get("per_level") else ["growth"]
-        return {g: genes[g] for g in active if g in genes}
-
-    def _with_gene(self, point: dict[str, Any], gene: str, value: Any,
-                   rng: np.random.Generator | None = None) -> dict[str, Any]:
-        """`point` with one gene changed, filling in what the change makes necessary."""
-        new = {**point, gene: value}
-        cfg = self.config
-        levels = range(1, new["order"] + 1)
-        if gene == "per_level" and value:
-            # start from the level widths closest to the current ones
-            spec = self.spec_from_point(point)
-            for k in levels:
-                new[f"{WIDTH_GENE_PREFIX}{k}"] = _closest(cfg.level_widths, spec.level_features[k])
-        elif gene == "per_level" and new.get("growth") not in cfg.growth:
-            new["growth"] = cfg.growth[0]  # back to even widths: start from the first growth value
-        elif gene == "order" and new.get("per_level"):
-            for k in levels:  # a deeper hourglass needs widths for the new levels
-                key = f"{WIDTH_GENE_PREFIX}{k}"
-                if key not in new:
-                    new[key] = (cfg.level_widths[int(rng.integers(len(cfg.level_widths)))] if rng is not None
-                                else new[f"{WIDTH_GENE_PREFIX}{k - 1}"])
-        return new
-
     # --- description --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.config.name, "description": self.config.description, "fixed": self.fixed,
@@ -364,18 +257,6 @@ def _normalise(widths: tuple[int, ...], features: int) -> tuple[int, ...]:
     return () if all(w == features for w in widths) else tuple(widths)
 
 
-def _closest(values: list[int], target: int) -> int:
-    return min(values, key=lambda v: (abs(v - target), v))
-
-
-def _steps(gene: str, values: list, current: Any) -> list:
-    if gene in ORDINAL_GENES or gene.startswith(WIDTH_GENE_PREFIX):
-        ordered = sorted(values)
-        i = ordered.index(current)
-        return [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
-    return [v for v in values if v != current]
-
-
 def _suggest(trial: Trial, name: str, values: list) -> Any:
     if len(values) == 1:
         return values[0]
@@ -385,22 +266,3 @@ def _suggest(trial: Trial, name: str, values: list) -> Any:
         return trial.suggest_int(name, values[0], values[-1], step=values[1] - values[0])
     return trial.suggest_categorical(name, list(values))
 
-
-def _read_mapping(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise CoexploreError(f"file not found: {path}", field="space config",
-                             fix="give a YAML/JSON space file such as configs/space-default.yaml")
-    try:
-        if path.suffix == ".json":
-            import json
-
-            data = json.loads(path.read_text())
-        else:
-            import yaml
-
-            data = yaml.safe_load(path.read_text())
-    except Exception as exc:  # malformed YAML/JSON is a user mistake
-        raise CoexploreError(f"cannot parse ({exc})", field=str(path)) from exc
-    if not isinstance(data, dict):
-        raise CoexploreError("expected a mapping of space fields", field=str(path))
-    return data

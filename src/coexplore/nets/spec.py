@@ -2,9 +2,9 @@
 
 One frozen dataclass describes a whole network (Newell, Yang, Deng, ECCV 2016, arXiv 1603.06937):
 how many stacks, how deep the recursion, how wide each level, which residual block, which
-upsampling. It round-trips through a compact string (`hg-s2-o4-f128-m1-bottleneck-k3-nearest-r256`),
-a dict (YAML/JSON) and a file; every invalid value raises one `CoexploreError` naming the field and
-what is allowed.
+upsampling. It round-trips through a compact string (`hg-s2-o4-f128-m1-bottleneck-k3-nearest-r256`)
+and is also read from a dict of genes or a YAML/JSON spec file; every invalid value raises one
+`CoexploreError` naming the field and what is allowed.
 
 Compact string grammar: `hg` then `-`-separated tokens in any order, missing ones take the
 defaults (the Newell network). The canonical form `str(spec)` always writes
@@ -16,7 +16,6 @@ else `w{w1}.{w2}...`), `j{joints}`, the stem name and `nosup`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import numbers
 import re
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from coexplore.errors import CoexploreError, choice_error
+from coexplore.files import read_mapping
 from coexplore.nets.recipe import BLOCK_RECIPES, STEM_WIDTHS
 
 BLOCKS: tuple[str, ...] = tuple(BLOCK_RECIPES)  # the residual block recipes (recipe.py)
@@ -94,11 +94,6 @@ class HourglassSpec:
         step = levels[1] - levels[0]
         return step if all(b - a == step for a, b in zip(levels, levels[1:])) else None
 
-    @property
-    def bottom_res(self) -> int:
-        """Resolution of the innermost hourglass level."""
-        return self.heatmap_res >> self.order
-
     # --- conversions --------------------------------------------------------------------------
     def replace(self, **changes: Any) -> "HourglassSpec":
         """A copy with some genes changed; `growth=g` sets evenly growing level widths."""
@@ -132,11 +127,6 @@ class HourglassSpec:
     def __str__(self) -> str:
         return self.to_string()
 
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["widths"] = list(self.widths)
-        return data
-
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "spec") -> "HourglassSpec":
         """Build from a mapping (YAML/JSON); `growth` is accepted as a shortcut for `widths`."""
@@ -157,10 +147,6 @@ class HourglassSpec:
                 raise CoexploreError("give either widths or growth, not both", field=f"{source}.growth")
             spec = spec.replace(growth=int(data["growth"]))
         return spec
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
 
 def widths_from_growth(features: int, order: int, growth: int) -> tuple[int, ...]:
     """Level widths growing by `growth` channels per level below the top (the `increase` knob)."""
@@ -277,27 +263,13 @@ SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 def load_spec_file(path: str | Path) -> HourglassSpec:
     """Read a spec from YAML or JSON: a mapping of genes, or `{spec: "hg-..."}`."""
     path = Path(path)
-    if not path.is_file():
-        raise CoexploreError(f"file not found: {path}", field="spec")
-    try:
-        if path.suffix == ".json":
-            data = json.loads(path.read_text())
-        else:
-            import yaml
+    data = read_mapping(path, what="spec", fix="give the genes of a HourglassSpec, or `spec: hg-...`")
+    return spec_from_mapping(data, source=str(path))
 
-            data = yaml.safe_load(path.read_text())
-    except Exception as exc:  # yaml.YAMLError / json.JSONDecodeError: both are user mistakes
-        raise CoexploreError(f"cannot parse ({exc})", field=str(path)) from exc
-    if isinstance(data, dict) and set(data) == {"spec"}:
+
+def spec_from_mapping(data: dict[str, Any], *, source: str = "spec") -> HourglassSpec:
+    """A spec file's contents: a mapping of genes, or `{spec: "hg-..."}`."""
+    if set(data) == {"spec"}:
         return parse_spec_string(str(data["spec"]))
-    return HourglassSpec.from_dict(data, source=str(path))
+    return HourglassSpec.from_dict(data, source=source)
 
-
-def save_spec_file(spec: HourglassSpec, path: str | Path) -> None:
-    path = Path(path)
-    if path.suffix == ".json":
-        path.write_text(json.dumps(spec.to_dict(), indent=1) + "\n")
-    else:
-        import yaml
-
-        path.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))

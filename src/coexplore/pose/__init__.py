@@ -1,5 +1,8 @@
 """coexplore.pose: pose datasets (synthetic figures, MPII, COCO, keypoint arrays), the shared crop
-and augmentation affine, joint tables; heatmaps, metrics and the trainer live beside them.
+and augmentation affine, joint tables; heatmaps, metrics, the trainer and evaluation.
+
+pose trains and scores any network: it takes an `nn.Module` (evaluation) or a `NetworkFactory`
+(training) built by its caller, and imports no other coexplore package but the shared modules.
 
 Exports resolve lazily, so `import coexplore.pose` stays cheap (no h5py/pycocotools until used).
 """
@@ -11,8 +14,15 @@ from typing import Any
 
 _EXPORTS: dict[str, str] = {
     "PoseDataset": "coexplore.pose.dataset",
-    "PoseRecord": "coexplore.pose.dataset",
-    "open_dataset": "coexplore.pose.dataset",
+    "SplitRequest": "coexplore.pose.dataset",
+    "PoseRecord": "coexplore.pose.records",
+    "open_dataset": "coexplore.pose.sources",
+    "NetworkFactory": "coexplore.pose.network",
+    "TrainConfig": "coexplore.pose.train_config",
+    "TrainResult": "coexplore.pose.outcome",
+    "EvalResult": "coexplore.pose.outcome",
+    "train": "coexplore.pose.trainer",
+    "evaluate": "coexplore.pose.evaluation",
     "SyntheticConfig": "coexplore.pose.synthetic",
     "load_mpii_annotations": "coexplore.pose.mpii",
     "load_pose_prior": "coexplore.pose.priors",

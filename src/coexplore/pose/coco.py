@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.dataset import ImageFileDataset, PoseRecord, holdout_split
+from coexplore.pose.dataset import SplitRequest
+from coexplore.pose.records import ImageFileDataset, PoseRecord, holdout_split, read_annotation_json
 from coexplore.pose.joints import COCO_JOINTS, COCO_LAYOUT, JointLayout, derive_flip_pairs
 
 # Top-down bbox padding of HRNet / mmpose (`scale * 1.25` in _box2cs / bbox_xywh2cs).
@@ -31,12 +31,7 @@ SPLIT_PATTERNS: dict[str, str] = {"train": "person_keypoints_train*.json", "val"
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise CoexploreError("annotation file not found", field=str(path), fix="check the path after coco:")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CoexploreError(
-            f"not valid JSON ({exc})", field=str(path), fix="use the official COCO person_keypoints_*.json"
-        ) from exc
+    data = read_annotation_json(path, fix="use the official COCO person_keypoints_*.json")
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
     ):
@@ -166,33 +161,26 @@ def _default_image_dir(annotation: Path, first_image: str | None) -> Path:
 class CocoDataset(ImageFileDataset):
     """COCO persons; `coco` is the pycocotools index of the whole annotation file (for COCOeval)."""
 
-    coco: Any
-    annotation_file: Path
+    def __init__(
+        self, coco: Any, records: list[PoseRecord], layout: JointLayout, request: SplitRequest, *,
+        annotation_file: Path, image_dir: Path,
+    ):  # fmt: skip
+        super().__init__(
+            records, layout, request, kind="coco", annotation_file=annotation_file, image_dir=image_dir,
+            pck_kind="oks",
+        )  # fmt: skip
+        self.coco = coco
 
 
 def open_coco(
-    path: Path,
-    split: str,
-    input_res: int,
-    *,
-    augment: bool = False,
-    seed: int = 0,
-    size: int | None = None,
-    image_dir: str | Path | None = None,
-    holdout: str = "hash",
+    path: Path, request: SplitRequest, *, image_dir: str | Path | None = None, holdout: str = "hash"
 ) -> CocoDataset:
-    annotation_file, is_split_file = _resolve_annotation_file(path, split)
+    annotation_file, is_split_file = _resolve_annotation_file(path, request.split)
     coco = load_coco(annotation_file)
     first = next(iter(coco.imgs.values()), {}).get("file_name")
     folder = Path(image_dir).expanduser() if image_dir else _default_image_dir(annotation_file, first)
     records, layout = coco_records(coco, annotation_file, folder)
     if not is_split_file:
-        keep = holdout_split([str(r.info["image_id"]) for r in records], split, holdout)
+        keep = holdout_split([str(r.info["image_id"]) for r in records], request.split, holdout)
         records = [records[k] for k in keep]
-    dataset = CocoDataset.from_annotation_file(
-        records, layout, kind="coco", annotation_file=annotation_file, image_dir=folder, size=size, split=split,
-        input_res=input_res, augment=augment, seed=seed, pck_kind="oks",
-    )  # fmt: skip
-    dataset.coco = coco
-    dataset.annotation_file = annotation_file
-    return dataset
+    return CocoDataset(coco, records, layout, request, annotation_file=annotation_file, image_dir=folder)

@@ -1,40 +1,62 @@
-"""The pose data contract: `PoseDataset`, the record-based crop loader, splits and `open_dataset`.
+"""The pose data contract: `PoseDataset`, the base class every dataset derives from, and the
+`SplitRequest` every loader takes.
 
 Every dataset yields the same sample dict (see `PoseDataset.__getitem__`), so the trainer, the
-metrics and `coexplore data show` never care where the images came from. Real datasets are lists of
-`PoseRecord`s (one person each: joints, crop box, normaliser in original-image pixels); one shared
-`__getitem__` crops them through `coexplore.pose.affine`.
+metrics and `coexplore data show` never care where the images came from. The record-based real
+datasets live in `records`, the loaders in `coco`, `mpii`, `keypoints`, `synthetic`, and the
+source registry (`open_dataset`) in `sources`; imports run one way: sources → loaders → records →
+this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import os
-import zlib
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Self
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from coexplore.errors import CoexploreError, choice_error
 from coexplore.pose import affine
 from coexplore.pose.joints import JointLayout
 
 SPLITS: tuple[str, ...] = ("train", "val")
-SOURCES: tuple[str, ...] = ("synthetic", "mpii:PATH", "coco:PATH", "keypoints:PATH", "fly")
 SAMPLE_KEYS: tuple[str, ...] = ("image", "joints", "visible", "normalizer", "index", "transform")
-# A single annotation file holds one split; without split files beside it, a fixed rule keeps
-# every image's persons on one side: crc32(image key) mod 5 == 0 → val (≈ 20 %).
-HOLDOUT_MODULUS = 5
-HOLDOUTS: tuple[str, ...] = ("hash", "none")
+MIN_INPUT_RES = 8
 # Salt so augmentation draws never coincide with the synthetic scene draws of the same index.
 _AUGMENT_STREAM = 0xA06
+
+
+@dataclass(frozen=True)
+class SplitRequest:
+    """Which split of a source to open, and how: the arguments every loader shares.
+
+    size: keep the first `size` records of the split (synthetic: images per split, default from
+    its config); augment: draw a random crop, rotation and flip per fetch (see `PoseDataset`).
+    """
+
+    split: str
+    input_res: int
+    augment: bool = False
+    seed: int = 0
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLITS:
+            raise choice_error("split", self.split, SPLITS)
+        if int(self.input_res) < MIN_INPUT_RES:
+            raise CoexploreError(
+                f"input resolution {self.input_res} px is too small", field="input_res", fix="use e.g. 64, 128 or 256"
+            )
+        if self.size is not None and int(self.size) < 1:
+            raise CoexploreError(f"size must be ≥ 1, got {self.size}", field="size")
+
+    def first(self, items: list) -> list:
+        """The first `size` items (all of them without a size)."""
+        return items if self.size is None else items[: int(self.size)]
 
 
 class PoseDataset(torch.utils.data.Dataset, ABC):
@@ -60,26 +82,18 @@ class PoseDataset(torch.utils.data.Dataset, ABC):
     augment: bool
     seed: int
 
-    def _init_common(
-        self, layout: JointLayout, *, name: str, split: str, input_res: int, augment: bool, seed: int, pck_kind: str
-    ) -> None:
-        if split not in SPLITS:
-            raise choice_error("split", split, SPLITS)
-        if int(input_res) < 8:
-            raise CoexploreError(
-                f"input resolution {input_res} px is too small", field="input_res", fix="use e.g. 64, 128 or 256"
-            )
+    def _init_common(self, layout: JointLayout, request: SplitRequest, *, name: str, pck_kind: str) -> None:
         self.name = name
         self.layout = layout
         self.num_joints = layout.num_joints
         self.joint_names = list(layout.names)
         self.flip_pairs = [tuple(p) for p in layout.flip_pairs]
         self.skeleton = [tuple(e) for e in layout.skeleton]
-        self.input_res = int(input_res)
+        self.input_res = int(request.input_res)
         self.pck_kind = pck_kind
-        self.split = split
-        self.augment = bool(augment)
-        self.seed = int(seed)
+        self.split = request.split
+        self.augment = bool(request.augment)
+        self.seed = int(request.seed)
         self._epoch: int | None = None
         self._fetch_counts: dict[int, int] = defaultdict(int)
         self._flip_perm = np.array(layout.flip_permutation())
@@ -192,249 +206,3 @@ def _to_tensors(sample: dict[str, Any], index: int) -> dict[str, torch.Tensor]:
         "index": torch.tensor(index, dtype=torch.long),
         "transform": torch.as_tensor(sample["transform"], dtype=torch.float32),
     }
-
-
-@dataclass
-class PoseRecord:
-    """One person in one image, in original-image pixels (centres at integers, 0-based).
-
-    `annotated` marks joints that have coordinates (occluded ones included); `box_px` is the side of
-    the square crop around `center`; `normalizer_px` the PCK normaliser before cropping.
-    """
-
-    image: str | int  # file path, or an index into an image array
-    joints: np.ndarray  # (J, 2)
-    annotated: np.ndarray  # (J,) bool
-    center: np.ndarray  # (2,)
-    box_px: float
-    normalizer_px: float
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-class RecordDataset(PoseDataset):
-    """A real dataset: records cropped by the shared affine. Subclasses provide `_open_image`."""
-
-    def __init__(
-        self,
-        records: list[PoseRecord],
-        layout: JointLayout,
-        *,
-        name: str,
-        source: str,
-        split: str,
-        input_res: int,
-        augment: bool,
-        seed: int,
-        pck_kind: str,
-    ):
-        self._init_common(
-            layout, name=name, split=split, input_res=input_res, augment=augment, seed=seed, pck_kind=pck_kind
-        )
-        self.source = source
-        if not records:
-            raise CoexploreError(
-                f"the {split} split has no records",
-                field=source,
-                fix="check the annotation file, or use holdout='none' to use every record in every split",
-            )
-        for k, record in enumerate(records):
-            if record.joints.shape != (layout.num_joints, 2):
-                raise CoexploreError(
-                    f"record {k} ({record.info.get('image_file', record.image)}): {record.joints.shape[0]} joints, expected {layout.num_joints}",
-                    field=source,
-                    fix="every record needs the same joint layout",
-                )
-        self.records = records
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    @abstractmethod
-    def _open_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> tuple[Image.Image, np.ndarray]:
-        """The image of a record and the matrix from original pixels to its pixels."""
-
-    def crop_matrix(self, i: int, aug: affine.Augmentation = affine.IDENTITY) -> np.ndarray:
-        record = self.records[i]
-        return affine.crop_matrix(record.center, record.box_px, self.input_res, aug)
-
-    def original_joints(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Record i's joints in original-image pixels (0-based) and its annotated mask."""
-        record = self.records[i]
-        return record.joints.copy(), record.annotated.copy()
-
-    def _sample(self, i: int, aug: affine.Augmentation, with_image: bool) -> dict[str, Any]:
-        record = self.records[i]
-        orig_to_input = self.crop_matrix(i, aug)
-        image = self._cropped_image(record, orig_to_input) if with_image else None
-        return self._crop_sample(
-            orig_to_input, aug, record.joints, record.normalizer_px, image, annotated=record.annotated
-        )
-
-    def _cropped_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> np.ndarray:
-        picture, orig_to_picture = self._open_image(record, orig_to_input)
-        return affine.warp(picture, affine.compose(orig_to_input, affine.invert(orig_to_picture)), self.input_res)
-
-    def record_info(self, i: int) -> dict[str, Any]:
-        return {"index": int(i), **self.records[i].info}
-
-
-class ImageFileDataset(RecordDataset):
-    """Records whose images are files on disk (MPII, COCO)."""
-
-    @classmethod
-    def from_annotation_file(
-        cls,
-        records: list[PoseRecord],
-        layout: JointLayout,
-        *,
-        kind: str,
-        annotation_file: Path,
-        image_dir: Path,
-        size: int | None,
-        split: str,
-        input_res: int,
-        augment: bool,
-        seed: int,
-        pck_kind: str,
-    ) -> Self:
-        """The first `size` records of a split, once their image files are known to exist."""
-        if size is not None:
-            records = records[: int(size)]
-        source = f"{kind}:{annotation_file}"
-        if records:
-            check_images_exist(records, source, image_dir)
-        return cls(
-            records, layout, name=kind, source=source, split=split, input_res=input_res, augment=augment, seed=seed,
-            pck_kind=pck_kind,
-        )  # fmt: skip
-
-    def _open_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> tuple[Image.Image, np.ndarray]:
-        try:
-            return affine.open_drafted(str(record.image), orig_to_input)
-        except (OSError, ValueError) as exc:
-            raise CoexploreError(
-                f"record {record.info.get('record')}: cannot read image {record.image}: {exc}", field=self.source
-            ) from exc
-
-
-def check_images_exist(records: list[PoseRecord], source: str, image_dir: Path) -> None:
-    """Fail at open time, not half-way through a training, when images are missing."""
-    missing = [r for r in records if not os.path.isfile(r.image)]
-    if missing:
-        first = missing[0]
-        raise CoexploreError(
-            f"record {first.info.get('record')}: image file {first.image} not found "
-            f"({len(missing)} of {len(records)} records have no image in {image_dir})",
-            field=source,
-            fix="pass the image folder with image_dir= (CLI: --image-dir), or use the annotations alone for priors/metrics",
-        )
-
-
-def holdout_split(keys: list[str], split: str, holdout: str) -> list[int]:
-    """Indices of the records in `split` for a single annotation file.
-
-    holdout="hash": fixed ≈ 80/20 split by crc32 of each record's group key (its image), so persons
-    of one image never straddle train and val; holdout="none": every record in every split.
-    """
-    if holdout not in HOLDOUTS:
-        raise choice_error("holdout", holdout, HOLDOUTS)
-    if split not in SPLITS:
-        raise choice_error("split", split, SPLITS)
-    if holdout == "none":
-        return list(range(len(keys)))
-    in_val = [zlib.crc32(key.encode()) % HOLDOUT_MODULUS == 0 for key in keys]
-    return [i for i, v in enumerate(in_val) if v == (split == "val")]
-
-
-def _shared_data_dir() -> Path:
-    env = os.environ.get("COEXPLORE_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
-
-
-def find_fly_file() -> Path:
-    """The shared DeepPoseKit fly set: $COEXPLORE_FLY, $COEXPLORE_SHARED_DATA/fly, or ../shared/data/fly."""
-    candidates = [Path(os.environ["COEXPLORE_FLY"])] if os.environ.get("COEXPLORE_FLY") else []
-    candidates += [
-        _shared_data_dir() / "fly" / "example_annotation_set.h5",
-        Path.cwd().parent / "shared" / "data" / "fly" / "example_annotation_set.h5",
-    ]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise CoexploreError(
-        "the fly set was not found (looked in: " + ", ".join(map(str, candidates)) + ")",
-        field="fly",
-        fix="set COEXPLORE_FLY to example_annotation_set.h5, or use keypoints:PATH",
-    )
-
-
-def _loaders() -> dict[str, Callable[..., PoseDataset]]:
-    # Imported lazily: each loader pulls its own heavy dependencies (h5py, pycocotools).
-    from coexplore.pose import coco, keypoints, mpii, synthetic
-
-    return {
-        "synthetic": synthetic.open_synthetic,
-        "mpii": mpii.open_mpii,
-        "coco": coco.open_coco,
-        "keypoints": keypoints.open_keypoints,
-    }
-
-
-def _check_options(kind: str, loader: Callable[..., PoseDataset], options: dict[str, Any]) -> None:
-    accepted = [
-        p.name
-        for p in inspect.signature(loader).parameters.values()
-        if p.kind == p.KEYWORD_ONLY and p.name not in ("augment", "seed", "size")
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise CoexploreError(
-            f"unknown option(s) {', '.join(unknown)} for {kind}",
-            field="data options",
-            fix=f"{kind} accepts: {', '.join(accepted) or 'none'}",
-        )
-
-
-def open_dataset(
-    source: str,
-    split: str,
-    input_res: int,
-    *,
-    augment: bool = False,
-    seed: int = 0,
-    size: int | None = None,
-    **options: Any,
-) -> PoseDataset:
-    """Open a pose dataset by source string (see SOURCES).
-
-    size: synthetic images per split (default train 4000, val 500); for real data, keep only the
-    first `size` records of the split. Options per source: synthetic — pose_prior, cache, and the
-    `SyntheticConfig` fields; mpii/coco — image_dir, holdout ("hash" | "none"); keypoints —
-    joint_names, skeleton_csv. Malformed input raises CoexploreError naming the file and record.
-    """
-    if split not in SPLITS:
-        raise choice_error("split", split, SPLITS)
-    if size is not None and int(size) < 1:
-        raise CoexploreError(f"size must be ≥ 1, got {size}", field="size")
-    kind, _, path = str(source).partition(":")
-    kind = kind.strip().lower()
-    if kind == "fly" and not path:
-        kind, path = "keypoints", str(find_fly_file())
-        options.setdefault("name", "fly")
-    loaders = _loaders()
-    if kind not in loaders:
-        raise choice_error("data source", source, SOURCES)
-    _check_options(kind, loaders[kind], options)
-    if kind == "synthetic":
-        if path:
-            raise CoexploreError(
-                f"synthetic takes no path, got {source!r}",
-                field="data source",
-                fix="use 'synthetic' (a pose prior goes in pose_prior= / --pose-prior)",
-            )
-        return loaders[kind](split, input_res, augment=augment, seed=seed, size=size, **options)
-    if not path:
-        raise CoexploreError(f"{kind} needs a path", field="data source", fix=f"use {kind}:PATH")
-    return loaders[kind](Path(path).expanduser(), split, input_res, augment=augment, seed=seed, size=size, **options)

@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from coexplore.errors import CoexploreError, choice_error
-from coexplore.pose.dataset import PoseRecord, RecordDataset
+from coexplore.pose.dataset import SplitRequest
+from coexplore.pose.records import PoseRecord, RecordDataset
 from coexplore.pose.joints import JointLayout, layout_from_names
 
 VAL_MODULUS = 5  # frame i is in val iff i % 5 == VAL_REMAINDER (a fixed 80/20 split)
@@ -109,9 +110,17 @@ def _layout(
 
 
 class KeypointArrayDataset(RecordDataset):
-    """Frames held in memory as an array; each record is one whole frame."""
+    """Frames held in memory as an array; each record is one whole frame.
 
-    images: np.ndarray
+    `flip_allowed` is False when the joint names are unknown: no safe left/right swap for flips."""
+
+    def __init__(
+        self, images: np.ndarray, records: list[PoseRecord], layout: JointLayout, request: SplitRequest, *,
+        name: str, source: str, flip_allowed: bool,
+    ):  # fmt: skip
+        super().__init__(records, layout, request, name=name, source=source, pck_kind="pck")
+        self.images = images
+        self.flip_allowed = flip_allowed
 
     def _open_image(self, record: PoseRecord, orig_to_input: np.ndarray) -> tuple[Image.Image, np.ndarray]:
         frame = self.images[int(record.image)]
@@ -122,12 +131,8 @@ class KeypointArrayDataset(RecordDataset):
 
 def open_keypoints(
     path: Path,
-    split: str,
-    input_res: int,
+    request: SplitRequest,
     *,
-    augment: bool = False,
-    seed: int = 0,
-    size: int | None = None,
     joint_names: list[str] | None = None,
     skeleton_csv: str | Path | None = None,
     holdout: str = "fixed",
@@ -163,9 +168,8 @@ def open_keypoints(
         raise choice_error("holdout", holdout, KEYPOINT_HOLDOUTS)
     frames = list(range(images.shape[0]))
     if holdout != "none":
-        frames = [i for i in frames if (i % VAL_MODULUS == VAL_REMAINDER) == (split == "val")]
-    if size is not None:
-        frames = frames[: int(size)]
+        frames = [i for i in frames if (i % VAL_MODULUS == VAL_REMAINDER) == (request.split == "val")]
+    frames = request.first(frames)
     height, width = images.shape[1:3]
     center = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
     records = []
@@ -186,17 +190,6 @@ def open_keypoints(
                 info={"record": i, "frame": i, "file": str(path)},
             )
         )
-    dataset = KeypointArrayDataset(
-        records,
-        layout,
-        name=name,
-        source=f"keypoints:{path}",
-        split=split,
-        input_res=input_res,
-        augment=augment,
-        seed=seed,
-        pck_kind="pck",
+    return KeypointArrayDataset(
+        images, records, layout, request, name=name, source=f"keypoints:{path}", flip_allowed=names_known
     )
-    dataset.images = images
-    dataset.flip_allowed = names_known
-    return dataset

@@ -41,16 +41,6 @@ class PCKResult:
     per_joint_count: dict[str, int] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mean": self.mean,
-            "per_joint": self.per_joint,
-            "count": self.count,
-            "alpha": self.alpha,
-            "per_joint_count": self.per_joint_count,
-            "excluded": list(self.excluded),
-        }
-
 
 def _as_array(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
@@ -188,16 +178,6 @@ class OKSResult:
     ar: float
     stats: list[float]
     count: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ap": self.ap,
-            "ap50": self.ap50,
-            "ap75": self.ap75,
-            "ar": self.ar,
-            "stats": self.stats,
-            "count": self.count,
-        }
 
 
 def coco_results(

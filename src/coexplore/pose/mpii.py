@@ -22,7 +22,6 @@ Both become the same `MpiiAnnotations` (shared/data/mpii/FORMAT.md and mmpose_fi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from coexplore.errors import CoexploreError
-from coexplore.pose.dataset import ImageFileDataset, PoseRecord, holdout_split
+from coexplore.pose.dataset import SplitRequest
+from coexplore.pose.records import ImageFileDataset, PoseRecord, holdout_split, read_annotation_json
 from coexplore.pose.joints import MPII_LAYOUT
 
 MPII_NUM_JOINTS = 16
@@ -129,12 +129,7 @@ def _load_h5(path: Path) -> MpiiAnnotations:
 
 
 def _load_json(path: Path) -> MpiiAnnotations:
-    try:
-        entries = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CoexploreError(
-            f"not valid JSON ({exc})", field=str(path), fix="check the file; mmpose's MPII layout is a list of records"
-        ) from exc
+    entries = read_annotation_json(path, fix="check the file; mmpose's MPII layout is a list of records")
     if isinstance(entries, dict) and isinstance(entries.get("annotations"), list):
         entries = entries["annotations"]
     if not isinstance(entries, list):
@@ -256,23 +251,14 @@ class MpiiDataset(ImageFileDataset):
 
 
 def open_mpii(
-    path: Path,
-    split: str,
-    input_res: int,
-    *,
-    augment: bool = False,
-    seed: int = 0,
-    size: int | None = None,
-    image_dir: str | Path | None = None,
-    holdout: str = "hash",
+    path: Path, request: SplitRequest, *, image_dir: str | Path | None = None, holdout: str = "hash"
 ) -> MpiiDataset:
-    annotation_file, is_split_file = _resolve_annotation_file(path, split)
+    annotation_file, is_split_file = _resolve_annotation_file(path, request.split)
     annotations = load_mpii_annotations(annotation_file)
-    rows = list(range(len(annotations))) if is_split_file else holdout_split(annotations.image_names, split, holdout)
-    folder = (
-        Path(image_dir).expanduser() if image_dir else _default_image_dir(annotation_file, annotations.image_names[0])
-    )
-    return MpiiDataset.from_annotation_file(
-        mpii_records(annotations, folder, rows), MPII_LAYOUT, kind="mpii", annotation_file=annotation_file,
-        image_dir=folder, size=size, split=split, input_res=input_res, augment=augment, seed=seed, pck_kind="pckh",
+    names = annotations.image_names
+    rows = list(range(len(annotations))) if is_split_file else holdout_split(names, request.split, holdout)
+    folder = Path(image_dir).expanduser() if image_dir else _default_image_dir(annotation_file, names[0])
+    return MpiiDataset(
+        mpii_records(annotations, folder, rows), MPII_LAYOUT, request, kind="mpii", annotation_file=annotation_file,
+        image_dir=folder, pck_kind="pckh",
     )  # fmt: skip

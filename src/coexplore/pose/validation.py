@@ -17,6 +17,8 @@ from torch import nn
 
 from coexplore.errors import CoexploreError
 from coexplore.pose.baseline import mean_pose_predictions
+from coexplore.pose.coco import CocoDataset
+from coexplore.pose.dataset import PoseDataset
 from coexplore.pose.heatmaps import decode_heatmaps, flip_heatmaps
 from coexplore.pose.metrics import (
     PCK_ALPHA,
@@ -27,6 +29,7 @@ from coexplore.pose.metrics import (
     pckh,
     write_coco_results,
 )
+from coexplore.pose.outcome import Score
 
 METRIC_NAMES = {"pckh": f"PCKh@{PCKH_ALPHA}", "pck": f"PCK@{PCK_ALPHA}", "oks": "OKS AP"}
 
@@ -44,17 +47,6 @@ class Predictions:
     transform: np.ndarray  # (N, 2, 3) input px → original-image px
 
 
-@dataclass
-class Score:
-    metric: str
-    accuracy: float
-    per_joint: dict[str, float]
-    per_joint_metric: str
-    count: int
-    baseline_accuracy: float
-    details: dict[str, Any]
-
-
 @torch.no_grad()
 def predict(
     model: nn.Module,
@@ -64,8 +56,11 @@ def predict(
     device: torch.device,
     flip_test: bool = False,
     flip_pairs: list[tuple[int, int]] | None = None,
+    joints: int,
 ) -> Predictions:
-    """Run the last stack's heatmaps over a loader; flip test averages with the mirrored image's maps."""
+    """Run the last stack's heatmaps over a loader; flip test averages with the mirrored image's maps.
+
+    `joints`: how many the data has; a network predicting another number is a CoexploreError."""
     was_training = model.training
     model.eval()
     parts: dict[str, list[np.ndarray]] = {k: [] for k in Predictions.__dataclass_fields__}
@@ -73,6 +68,12 @@ def predict(
         for batch in loader:
             images = batch["image"].to(device, non_blocking=True)
             heatmaps = _last_stack(model(images))
+            if heatmaps.ndim != 4 or heatmaps.shape[1] != joints:
+                raise CoexploreError(
+                    f"the network outputs heatmaps of shape {tuple(heatmaps.shape)}, the data has {joints} joints",
+                    field="data",
+                    fix="evaluate on the kind of data the network was trained on (B, joints, H, W heatmaps)",
+                )
             if flip_test:
                 mirrored = _last_stack(model(images.flip(-1)))
                 heatmaps = 0.5 * (heatmaps + flip_heatmaps(mirrored, flip_pairs or []))
@@ -105,34 +106,29 @@ def to_original(coords: np.ndarray, transform: np.ndarray) -> np.ndarray:
     return np.einsum("nij,nkj->nki", transform[:, :, :2], coords) + transform[:, None, :, 2]
 
 
-def score(dataset: Any, preds: Predictions, *, results_json: str | Path | None = None) -> Score:
+def score(dataset: PoseDataset, preds: Predictions, *, results_json: str | Path | None = None) -> Score:
     """Score predictions with the dataset's main metric, with a per-joint table and the baseline."""
-    kind = getattr(dataset, "pck_kind", "pckh")
+    kind = dataset.pck_kind
     names = list(dataset.joint_names)
     baseline_coords = mean_pose_predictions(preds.joints, preds.visible)
     if kind == "pckh":
         main = _pckh(preds.coords, preds, names)
         base = _pckh(baseline_coords, preds, names)
-        return Score(
-            METRIC_NAMES[kind],
-            main.mean,
-            main.per_joint,
-            METRIC_NAMES[kind],
-            main.count,
-            base.mean,
-            {"excluded": list(main.excluded)},
-        )
-    if kind == "pck":
+        details: dict[str, Any] = {"excluded": list(main.excluded)}
+    elif kind == "pck":
         main = pck(preds.coords, preds.joints, preds.visible, preds.normalizer, PCK_ALPHA, joint_names=names)
         base = pck(baseline_coords, preds.joints, preds.visible, preds.normalizer, PCK_ALPHA, joint_names=names)
-        return Score(METRIC_NAMES[kind], main.mean, main.per_joint, METRIC_NAMES[kind], main.count, base.mean, {})
-    if kind == "oks":
+        details = {}
+    elif kind == "oks":
         return _score_oks(dataset, preds, baseline_coords, names, results_json)
-    raise CoexploreError(
-        f"dataset {getattr(dataset, 'name', '?')} has unknown pck_kind {kind!r}",
-        field="pck_kind",
-        fix="use one of: pckh, pck, oks",
-    )
+    else:
+        raise CoexploreError(
+            f"dataset {dataset.name} has unknown pck_kind {kind!r}", field="pck_kind", fix="use one of: pckh, pck, oks"
+        )
+    return Score(
+        metric=METRIC_NAMES[kind], accuracy=main.mean, per_joint=main.per_joint, per_joint_metric=METRIC_NAMES[kind],
+        count=main.count, baseline_accuracy=base.mean, details=details,
+    )  # fmt: skip
 
 
 def _canonical(name: str) -> str:
@@ -147,22 +143,20 @@ def _pckh(coords: np.ndarray, preds: Predictions, names: list[str]) -> Any:
     return result
 
 
-def _coco_ground_truth(dataset: Any) -> Any:
-    for attr in ("coco", "annotation_path", "ann_file", "path"):
-        value = getattr(dataset, attr, None)
-        if value is not None:
-            return value
-    raise CoexploreError(
-        f"dataset {getattr(dataset, 'name', '?')} does not expose its COCO annotations",
-        field="data",
-        fix="open COCO data with coco:PATH",
-    )
-
-
 def _score_oks(
-    dataset: Any, preds: Predictions, baseline_coords: np.ndarray, names: list[str], results_json: str | Path | None
+    dataset: PoseDataset,
+    preds: Predictions,
+    baseline_coords: np.ndarray,
+    names: list[str],
+    results_json: str | Path | None,
 ) -> Score:
-    ground_truth = _coco_ground_truth(dataset)
+    if not isinstance(dataset, CocoDataset):
+        raise CoexploreError(
+            f"OKS AP needs COCO annotations, and dataset {dataset.name} has none",
+            field="data",
+            fix="open COCO data with coco:PATH",
+        )
+    ground_truth = dataset.coco
     image_ids = [int(dataset.record_info(int(i))["image_id"]) for i in preds.index]
     scores = preds.maxvals.mean(axis=1)
     results = coco_results(to_original(preds.coords, preds.transform), scores, image_ids, keypoint_scores=preds.maxvals)
@@ -174,4 +168,7 @@ def _score_oks(
         details["results_json"] = str(write_coco_results(results_json, results))
     # OKS AP has no per-joint form; the per-joint table reports PCK@0.2 with the bbox normaliser.
     per_joint = pck(preds.coords, preds.joints, preds.visible, preds.normalizer, PCK_ALPHA, joint_names=names)
-    return Score("OKS AP", main.ap, per_joint.per_joint, f"PCK@{PCK_ALPHA}", per_joint.count, base.ap, details)
+    return Score(
+        metric=METRIC_NAMES["oks"], accuracy=main.ap, per_joint=per_joint.per_joint, per_joint_metric=METRIC_NAMES["pck"],
+        count=per_joint.count, baseline_accuracy=base.ap, details=details,
+    )  # fmt: skip

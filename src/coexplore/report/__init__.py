@@ -1,16 +1,17 @@
 """coexplore.report: tables, plots and the self-contained HTML report of a search run.
 
-Reads `RUN/results.json` (the run folder contract in `schema.py`); never imports torch.
-`write_report`/`build_report` load plotly and matplotlib on first use, so `load_results` stays light.
+Reads `RUN/results.json` through `coexplore.results` only (never the search, never torch).
+`write_report`/`build_report` load plotly and matplotlib on first use, so `check_consistency`
+stays light.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from coexplore.report.load import check_consistency, load_results
+from coexplore.report.consistency import check_consistency
 
-__all__ = ["Report", "build_report", "check_consistency", "load_results", "write_report"]
+__all__ = ["Report", "build_report", "check_consistency", "write_report"]
 _HTML_NAMES = ("Report", "build_report", "write_report")
 
 

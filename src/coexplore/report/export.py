@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from coexplore.report import static, tables
-from coexplore.report.schema import Results
+from coexplore.results import RunResults
 
 REPORT_FILE = "report.html"
 
 
-def summary(results: Results, warnings: list[str], files: dict[str, Path] | None = None) -> dict[str, Any]:
+def summary(results: RunResults, warnings: list[str], files: dict[str, Path] | None = None) -> dict[str, Any]:
     """The report's numbers as one JSON-ready dict (summary.json and `coexplore report --json`)."""
     return {
         "name": results.name, "created": results.created, "device": results.device, "precision": results.precision,
@@ -27,7 +27,7 @@ def summary(results: Results, warnings: list[str], files: dict[str, Path] | None
     }  # fmt: skip
 
 
-def write_data_files(results: Results, out_dir: Path, warnings: list[str]) -> dict[str, Path]:
+def write_data_files(results: RunResults, out_dir: Path, warnings: list[str]) -> dict[str, Path]:
     best = tables.best_design(results)
     files = {
         "topk.csv": tables.write_csv(out_dir / "topk.csv", tables.topk_rows(results), tables.TOPK_COLUMNS),

@@ -8,7 +8,6 @@ pareto.png and breakdown.png. The page opens offline; every table on it is also 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
@@ -20,10 +19,10 @@ from plotly.offline import get_plotlyjs
 
 from coexplore.errors import CoexploreError
 from coexplore.report import fmt, plots, tables
+from coexplore.report.consistency import check_consistency
 from coexplore.report.export import REPORT_FILE, write_data_files
-from coexplore.report.load import check_consistency, load_results, results_path
 from coexplore.report.page import PAGE_CSS, PAGE_JS
-from coexplore.report.schema import Results
+from coexplore.results import RunResults, load_results, results_path, write_text_atomic
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
                   "toImageButtonOptions": {"format": "svg", "scale": 1}}  # fmt: skip
@@ -32,12 +31,13 @@ _SLOWEST_LAYERS_SHOWN = 10
 
 @dataclass
 class Report:
-    """What `build_report` wrote: the page, every data file by name, and consistency warnings."""
+    """What `build_report` wrote: the page, every data file by name, the results it showed and
+    their consistency warnings."""
 
     html: Path
     files: dict[str, Path]
+    results: RunResults
     warnings: list[str] = field(default_factory=list)
-    results: Results | None = None
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -57,24 +57,17 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Report:
     try:
         files = write_data_files(results, out_dir, warnings)
         html_path = out_dir / REPORT_FILE
-        _write_atomic(html_path, render_html(results, warnings, files))
+        write_text_atomic(html_path, render_html(results, warnings, files))
     except OSError as exc:
         raise CoexploreError(f"cannot write the report ({exc.strerror})", field=str(exc.filename or out_dir),
                              fix="pass a writable folder with --out") from None  # fmt: skip
     return Report(html=html_path, files={REPORT_FILE: html_path, **files}, warnings=warnings, results=results)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Readers never see half a page: write beside it, then rename over it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --- the page ----------------------------------------------------------------------------------
 
 
-def render_html(results: Results, warnings: list[str], files: dict[str, Path]) -> str:
+def render_html(results: RunResults, warnings: list[str], files: dict[str, Path]) -> str:
     sections = [
         _header(results),
         _headline(results),
@@ -122,7 +115,7 @@ def _section(title: str, *parts: str) -> str:
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>' + "".join(parts) + "</section>"
 
 
-def _header(results: Results) -> str:
+def _header(results: RunResults) -> str:
     device = results.device
     chips = [("device", results.device_name)]
     for key, label in [("dsp", "DSP"), ("bram18", "BRAM18"), ("ddr_gbps", "DDR GB/s"), ("clock_mhz", "MHz")]:
@@ -145,7 +138,7 @@ def _card(value: str, label: str, note: str = "", tone: str = "") -> str:
             f'<div class="note">{escape(note)}</div></div>')  # fmt: skip
 
 
-def _headline(results: Results) -> str:
+def _headline(results: RunResults) -> str:
     cards = []
     strategy = results.topk.strategy
     rows = tables.topk_rows(results)
@@ -155,10 +148,11 @@ def _headline(results: Results) -> str:
         total = average["total_faster_pct"]
         cards.append(_card(fmt.pct(total), f"top-{k} average: total latency vs baseline",
                            f"computation {fmt.pct(average['compute_faster_pct'])}, memory {fmt.pct(average['memory_faster_pct'])}",
-                           "good" if total > 0 else "bad"))  # fmt: skip
+                           _tone(total, True)))  # fmt: skip
         loss = average["accuracy_loss"]
-        cards.append(_card(f"{loss:+.2f} pt", f"top-{k} average accuracy loss",
-                           f"baseline {fmt.acc(results.baseline.accuracy)} {results.metric}", "good" if loss <= 0 else ""))  # fmt: skip
+        cards.append(_card(f"{fmt.points(loss)} pt", f"top-{k} average accuracy loss",
+                           f"baseline {fmt.acc(results.baseline.accuracy)} {results.metric}",
+                           "good" if loss is not None and loss <= 0 else ""))  # fmt: skip
     if strategy in results.strategies:
         best = tables.best_feasible(results.strategies[strategy].trials)
         if best:
@@ -183,7 +177,7 @@ def _warnings(warnings: list[str]) -> str:
     return f'<div class="warn"><b>results.json disagrees with itself</b> — the numbers below are shown as stored:<ul>{items}</ul></div>'
 
 
-def _topk_intro(results: Results) -> str:
+def _topk_intro(results: RunResults) -> str:
     if not results.topk.rows:
         return (f'<p class="intro">No top-k designs: the <b>{escape(results.topk.strategy)}</b> search found no '
                 "feasible design to compare with the baseline (see the trials below for why).</p>")
@@ -193,7 +187,7 @@ def _topk_intro(results: Results) -> str:
             "Qiu et al. (ICET 2021); accuracy loss is in points (positive = worse than the baseline).</p>")  # fmt: skip
 
 
-def _time_parts(results: Results) -> list[str]:
+def _time_parts(results: RunResults) -> list[str]:
     best, base = tables.best_design(results), results.baseline
     if best is None and not base.per_op:
         return ['<p class="note">No per-op costs stored for the baseline or the top-k designs, so there is no '
@@ -205,7 +199,7 @@ def _time_parts(results: Results) -> list[str]:
     ]  # fmt: skip
 
 
-def _pareto_intro(results: Results) -> str:
+def _pareto_intro(results: RunResults) -> str:
     strip = ("The strip below holds the candidates that never got an accuracy: rejected by the hardware check "
              "before training (×), failed (▽) or pruned (◇). ") if plots.has_unscored_trials(results) else ""  # fmt: skip
     return ('<p class="intro">Every trained trial of every strategy; filled markers are feasible (fit the board, '
@@ -240,13 +234,20 @@ def _table(headers: list[str], body_rows: list[str], cls: str = "", table_id: st
             f"<tbody>{''.join(body_rows)}</tbody></table></div>")  # fmt: skip
 
 
+def _tone(value: float | None, positive_is_good: bool, *, good: str = "good", bad: str = "bad") -> str:
+    """The CSS class of a signed figure: `good` on the good side of 0, `bad` on the other, none when missing."""
+    if value is None:
+        return ""
+    return good if (value > 0) == positive_is_good else bad
+
+
 def _pct_cell(value: float | None, skip: bool) -> str:
     if skip:
         return _cell(None, "")
     return _cell(value, fmt.pct(value), "pos" if value and value > 0 else "neg" if value and value < 0 else "")
 
 
-def _topk_table(results: Results) -> str:
+def _topk_table(results: RunResults) -> str:
     headers = ["", "trial", "network", "accelerator", results.metric, "acc. loss", "compute ms", "faster",
                "memory ms", "faster", "total ms", "faster"]  # fmt: skip
     body = []
@@ -257,7 +258,7 @@ def _topk_table(results: Results) -> str:
         body.append(f'<tr class="{cls}">' + "".join([
             _cell(row["row"]), _cell(row["number"]), _cell(row["spec"], cls="mono"),
             _cell(row["design_str"], cls="mono small"), _cell(row["accuracy"], fmt.acc(row["accuracy"])),
-            _cell(loss, "" if base else fmt.points(loss), "" if base else ("neg" if loss > 0 else "pos")),
+            _cell(loss, "" if base else fmt.points(loss), "" if base else _tone(loss, False, good="pos", bad="neg")),
             _cell(row["compute_ms"], fmt.ms(row["compute_ms"])), _pct_cell(row["compute_faster_pct"], base),
             _cell(row["memory_ms"], fmt.ms(row["memory_ms"])), _pct_cell(row["memory_faster_pct"], base),
             _cell(row["total_ms"], fmt.ms(row["total_ms"])), _pct_cell(row["total_faster_pct"], base),
@@ -276,7 +277,7 @@ def _topk_table(results: Results) -> str:
     return _table(headers, body, "topk", text_cols=(2, 3))
 
 
-def _strategy_table(results: Results) -> str:
+def _strategy_table(results: RunResults) -> str:
     headers = ["strategy", "trials", "complete", "hw-rejected", "failed", "pruned", "feasible", "trainings",
                "training", "GPU-h", "hypervolume", "front size", f"best feasible {results.metric}",
                "its total ms", "fastest feasible ms"]  # fmt: skip
@@ -298,7 +299,7 @@ def _strategy_table(results: Results) -> str:
     return _table(headers, body, "strategies") + note
 
 
-def _slowest_layers(results: Results) -> str:
+def _slowest_layers(results: RunResults) -> str:
     best = tables.best_design(results)
     rows = sorted(tables.per_op_rows(best), key=lambda r: -r["total_ms"])[:_SLOWEST_LAYERS_SHOWN]
     if not rows:
@@ -314,7 +315,7 @@ def _slowest_layers(results: Results) -> str:
     return "<div>" + title + _table(headers, body, "compact", text_cols=(1, 2)) + "</div>"
 
 
-def _trials_table(results: Results) -> str:
+def _trials_table(results: RunResults) -> str:
     headers = ["strategy", "#", "status", "feasible", "front", "top-k", results.metric, "compute ms", "memory ms",
                "total ms", "DSP", "BRAM18", "GB/s", "fits", "train s", "device", "cached", "network",
                "accelerator", "reason"]  # fmt: skip
@@ -387,6 +388,6 @@ def _files(files: dict[str, Path]) -> str:
     return f'<p class="intro">The same data, next to this page:</p><ul class="files">{links}</ul>'
 
 
-def _config(results: Results) -> str:
+def _config(results: RunResults) -> str:
     text = json.dumps({"config": results.config, "device": results.device}, indent=1)
     return f"<details><summary>search configuration and device</summary><pre>{escape(text)}</pre></details>"

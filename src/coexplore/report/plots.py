@@ -1,6 +1,6 @@
 """Interactive plotly figures of a search run (embedded in report.html).
 
-Each function takes the loaded `Results` and returns a `go.Figure`; nothing here writes files.
+Each function takes the loaded `RunResults` and returns a `go.Figure`; nothing here writes files.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from coexplore.report import fmt
-from coexplore.report.fronts import progress
-from coexplore.report.schema import Results, TrialRecord
+from coexplore.report.progress import progress
 from coexplore.report.tables import (
     best_design,
     is_memory_bound,
@@ -22,6 +21,7 @@ from coexplore.report.tables import (
     time_split,
     topk_rows,
 )
+from coexplore.results import RunResults, TrialRecord
 
 STRATEGY_COLORS = {"coexplore": "#1f6feb", "sequential": "#e8710a", "random": "#8b949e", "hardware-only": "#8250df"}
 _EXTRA_COLORS = ["#2da44e", "#bf3989", "#0a7ea4", "#9a6700"]
@@ -69,7 +69,7 @@ def _hover(trial: TrialRecord, metric: str) -> str:
 # --- accuracy vs latency -----------------------------------------------------------------------
 
 
-def pareto_figure(results: Results) -> go.Figure:
+def pareto_figure(results: RunResults) -> go.Figure:
     """All trials of all strategies, their Pareto fronts as steps, the budget and the baseline.
 
     Trials without an accuracy (hardware-rejected before training, failed, pruned) sit in a strip
@@ -129,12 +129,12 @@ def pareto_figure(results: Results) -> go.Figure:
     return _style(fig, 620 if has_strip else 540)
 
 
-def has_unscored_trials(results: Results) -> bool:
+def has_unscored_trials(results: RunResults) -> bool:
     """Trials with a latency but no accuracy (hardware-rejected, failed, pruned)?"""
     return any(t.accuracy is None and t.total_ms is not None for s in results.strategies.values() for t in s.trials)
 
 
-def _front_records(results: Results, strategy: str) -> list[TrialRecord]:
+def _front_records(results: RunResults, strategy: str) -> list[TrialRecord]:
     found = [results.trial(strategy, n) for n in results.strategies[strategy].pareto]
     return sorted(
         (t for t in found if t is not None and t.accuracy is not None and t.total_ms is not None),
@@ -142,7 +142,7 @@ def _front_records(results: Results, strategy: str) -> list[TrialRecord]:
     )
 
 
-def _mark_topk(fig: go.Figure, results: Results) -> None:
+def _mark_topk(fig: go.Figure, results: RunResults) -> None:
     rows = results.topk.rows
     if not rows:
         return
@@ -154,7 +154,7 @@ def _mark_topk(fig: go.Figure, results: Results) -> None:
     ), row=1, col=1)  # fmt: skip
 
 
-def _mark_baseline(fig: go.Figure, results: Results) -> None:
+def _mark_baseline(fig: go.Figure, results: RunResults) -> None:
     base = results.baseline
     if base.accuracy is None or base.total_ms is None:
         return
@@ -165,7 +165,7 @@ def _mark_baseline(fig: go.Figure, results: Results) -> None:
     ), row=1, col=1)  # fmt: skip
 
 
-def _add_limits(fig: go.Figure, results: Results, rows: str | int) -> None:
+def _add_limits(fig: go.Figure, results: RunResults, rows: str | int) -> None:
     if results.latency_budget_ms is not None:
         fig.add_vline(x=results.latency_budget_ms, line=dict(color=BUDGET_COLOR, dash="dash", width=1.5), row=rows, col=1)
         fig.add_annotation(x=results.latency_budget_ms, y=1, yref="paper", text=f"budget {fmt.ms(results.latency_budget_ms)} ms",
@@ -199,7 +199,7 @@ def _op_bars(fig: go.Figure, record: TrialRecord, row: int, show_legend: bool) -
                              hovertext=hover, hoverinfo="text"), row=row, col=1)  # fmt: skip
 
 
-def breakdown_figure(results: Results) -> go.Figure:
+def breakdown_figure(results: RunResults) -> go.Figure:
     """Per-op stacked compute / exposed-memory time of the best design above the baseline's.
 
     Both panels share the latency axis so bar heights compare directly; light-blue bars are layers
@@ -231,7 +231,7 @@ def _panel_title(record: TrialRecord | None, label: str) -> str:
             f"{memory_bound_summary(record)}")  # fmt: skip
 
 
-def kind_figure(results: Results) -> go.Figure:
+def kind_figure(results: RunResults) -> go.Figure:
     """Time per layer kind (conv, pool, upsample, add, ...) of the best design and the baseline."""
     best, base = best_design(results), results.baseline
     fig = go.Figure()
@@ -260,7 +260,7 @@ def kind_figure(results: Results) -> go.Figure:
 # --- top-k vs baseline -------------------------------------------------------------------------
 
 
-def topk_bars_figure(results: Results) -> go.Figure:
+def topk_bars_figure(results: RunResults) -> go.Figure:
     """Compute, memory and total ms of the baseline, each top-k design and their average."""
     rows = topk_rows(results)
     labels = [r["row"] if r["row"] in ("baseline", "average") else f"#{r['row']} (trial {r['number']})" for r in rows]
@@ -282,7 +282,7 @@ def topk_bars_figure(results: Results) -> go.Figure:
 # --- search progress ---------------------------------------------------------------------------
 
 
-def progress_figure(results: Results) -> go.Figure:
+def progress_figure(results: RunResults) -> go.Figure:
     """Hypervolume and best feasible accuracy against the number of trainings, per strategy."""
     names = ordered_strategies(results)
     ref = results.hypervolume_reference

@@ -21,8 +21,8 @@ from coexplore.report.plots import (
     MEMORY_COLOR,
     strategy_color,
 )
-from coexplore.report.schema import Results, TrialRecord
 from coexplore.report.tables import best_design, is_memory_bound, memory_bound_summary, ordered_strategies, time_split
+from coexplore.results import RunResults, TrialRecord
 
 PNG_DPI = 150
 HEADROOM = 1.12  # room above the tallest bar for the design label
@@ -34,7 +34,7 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def write_pareto_png(results: Results, path: Path) -> Path:
+def write_pareto_png(results: RunResults, path: Path) -> Path:
     """Accuracy vs total latency: trials, step-line fronts, budget, baseline and top-k."""
     fig = Figure(figsize=(7.5, 4.8))
     ax = fig.add_subplot()
@@ -73,7 +73,7 @@ def write_pareto_png(results: Results, path: Path) -> Path:
     return _save(fig, path)
 
 
-def write_breakdown_png(results: Results, path: Path) -> Path:
+def write_breakdown_png(results: RunResults, path: Path) -> Path:
     """Per-layer compute / exposed memory of the best design above the baseline, same y scale."""
     fig = Figure(figsize=(10, 5.6))
     axes = fig.subplots(2, 1, sharey=True)

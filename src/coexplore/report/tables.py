@@ -15,7 +15,7 @@ from rich import box
 from rich.table import Table
 
 from coexplore.report import fmt
-from coexplore.report.schema import Results, TrialRecord
+from coexplore.results import TRIAL_STATUSES, RunResults, TrialRecord, topk_average
 
 # The reference paper's top-5 average against its baseline (Qiu et al., "A CNN/FPGA Co-Exploration
 # Method Based on Hourglass Network", ICET 2021, abstract; REFERENCES.md). Shown for context only.
@@ -35,8 +35,6 @@ TOPK_COLUMNS = [
     "row", "number", "spec", "design_str", "accuracy", "accuracy_loss",
     "compute_ms", "memory_ms", "total_ms", "compute_faster_pct", "memory_faster_pct", "total_faster_pct",
 ]  # fmt: skip
-_AVERAGED = ["accuracy", "compute_ms", "memory_ms", "total_ms", "compute_faster_pct", "memory_faster_pct",
-             "total_faster_pct", "accuracy_loss"]  # fmt: skip
 STRATEGY_COLUMNS = [
     "strategy", "trials", "complete", "rejected_hw", "failed", "pruned", "feasible", "trainings",
     "train_seconds", "gpu_hours", "hypervolume", "pareto_size", "best_feasible_accuracy",
@@ -52,7 +50,7 @@ PER_OP_COLUMNS = [
 ]  # fmt: skip
 
 
-def ordered_strategies(results: Results) -> list[str]:
+def ordered_strategies(results: RunResults) -> list[str]:
     """Known strategies in a fixed order (coexplore first), then any others by name."""
     names = list(results.strategies)
     known = [s for s in STRATEGY_ORDER if s in names]
@@ -62,7 +60,7 @@ def ordered_strategies(results: Results) -> list[str]:
 # --- top-k -------------------------------------------------------------------------------------
 
 
-def topk_rows(results: Results) -> list[dict[str, Any]]:
+def topk_rows(results: RunResults) -> list[dict[str, Any]]:
     """Baseline, the top-k designs (the study's ranking), and their average, as the paper reports."""
     base = results.baseline
     rows: list[dict[str, Any]] = [
@@ -73,22 +71,16 @@ def topk_rows(results: Results) -> list[dict[str, Any]]:
             "memory_faster_pct": 0.0, "total_faster_pct": 0.0,
         }
     ]  # fmt: skip
-    ranked = [{"row": str(rank), **row.model_dump(include=set(TOPK_COLUMNS))} for rank, row in
-              enumerate(results.topk.rows, start=1)]  # fmt: skip
-    rows += ranked
-    if ranked:
-        stored = results.topk.average
-        average = stored.model_dump(include=set(_AVERAGED)) if stored else _mean(ranked)
-        rows.append({"row": "average", "number": None, "spec": f"top-{len(ranked)} average", "design_str": None,
-                     **average})  # fmt: skip
+    topk = results.topk
+    rows += [{"row": str(rank), **row.model_dump()} for rank, row in enumerate(topk.rows, start=1)]
+    average = topk.average or topk_average(topk.rows)
+    if average is not None:
+        rows.append({"row": "average", "number": None, "spec": f"top-{len(topk.rows)} average", "design_str": None,
+                     **average.model_dump()})  # fmt: skip
     return [{c: r.get(c) for c in TOPK_COLUMNS} for r in rows]
 
 
-def _mean(rows: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: sum(r[key] for r in rows) / len(rows) for key in _AVERAGED}
-
-
-def topk_rich_table(results: Results, with_paper: bool = True) -> Table:
+def topk_rich_table(results: RunResults, with_paper: bool = True) -> Table:
     """The terminal version: each time cell carries its "% faster" so the table fits ~100 columns."""
     topk = results.topk
     title = (f"top-{len(topk.rows)} {topk.strategy} designs vs the baseline on {results.device_name} "
@@ -131,7 +123,7 @@ def _time_with_pct(ms_value: float | None, pct_value: float | None, row: str) ->
     return f"{text} [{color}]({_compact_pct(pct_value)})[/]"
 
 
-def topk_markdown(results: Results) -> str:
+def topk_markdown(results: RunResults) -> str:
     """The top-k table in GitHub Markdown, ready for a paper draft or a pull request."""
     header = ["", "trial", "spec", results.metric, "acc. loss", "compute ms", "compute faster",
               "memory ms", "memory faster", "total ms", "total faster"]  # fmt: skip
@@ -161,18 +153,18 @@ def topk_markdown(results: Results) -> str:
 
 def best_feasible(trials: list[TrialRecord]) -> TrialRecord | None:
     """The most accurate feasible complete trial (ties: the faster one)."""
-    feasible = [t for t in trials if t.status == "complete" and t.feasible and t.accuracy is not None]
-    return max(feasible, key=lambda t: (t.accuracy, -(t.total_ms or 0.0)), default=None)
+    feasible = [t for t in trials if t.feasible]
+    return max(feasible, key=lambda t: (t.accuracy, -t.total_ms), default=None)  # type: ignore[operator]
 
 
-def strategy_rows(results: Results) -> list[dict[str, Any]]:
+def strategy_rows(results: RunResults) -> list[dict[str, Any]]:
     rows = []
     for name in ordered_strategies(results):
         result = results.strategies[name]
         trials = result.trials
         best = best_feasible(trials)
-        feasible_ms = [t.total_ms for t in trials if t.status == "complete" and t.feasible and t.total_ms is not None]
-        counts = {status: sum(t.status == status for t in trials) for status in ("complete", "rejected_hw", "failed", "pruned")}
+        feasible_ms = [t.total_ms for t in trials if t.feasible]
+        counts = {status: sum(t.status == status for t in trials) for status in TRIAL_STATUSES}
         rows.append({
             "strategy": name, "trials": len(trials), **counts, "feasible": sum(t.feasible for t in trials),
             "trainings": result.trainings, "train_seconds": result.train_seconds, "gpu_hours": result.gpu_hours,
@@ -184,7 +176,7 @@ def strategy_rows(results: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def strategy_rich_table(results: Results) -> Table:
+def strategy_rich_table(results: RunResults) -> Table:
     budget = results.latency_budget_ms
     title = "strategies" + (f" (latency budget {fmt.ms(budget)} ms)" if budget is not None else "")
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -205,7 +197,7 @@ def strategy_rich_table(results: Results) -> Table:
 # --- trials and per-op rows --------------------------------------------------------------------
 
 
-def trial_rows(results: Results) -> list[dict[str, Any]]:
+def trial_rows(results: RunResults) -> list[dict[str, Any]]:
     """Every trial of every strategy, with its Pareto membership and top-k rank."""
     topk_rank = {row.number: rank for rank, row in enumerate(results.topk.rows, start=1)}
     rows = []
@@ -221,7 +213,7 @@ def trial_rows(results: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def best_design(results: Results) -> TrialRecord | None:
+def best_design(results: RunResults) -> TrialRecord | None:
     """The design shown next to the baseline: the best-ranked top-k design that kept per-op costs."""
     for row in results.topk.rows:
         record = results.trial(results.topk.strategy, row.number)

@@ -6,7 +6,7 @@
 Strategies (coexplore, sequential, random, hardware-only) share one machinery: hardware first,
 an evaluation cache and a training-budget ledger in the study database, resumable and distributed
 studies. `replay_strategy` runs any strategy against a tabular benchmark (`build_table`) in memory.
-Names load on first use, so `coexplore.search.analysis` stays a light import for the report.
+Names load on first use. Fronts, hypervolume and rankings live in `coexplore.results`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 _LAZY = {
     "SearchConfig": "config", "load_config": "config", "parse_config": "config",
-    "compare_topk": "analysis", "hypervolume": "analysis", "pareto_front": "analysis", "rank_records": "analysis",
+    "SearchContext": "context", "build_context": "context",
     "replay_strategy": "replay", "run_search": "runner", "join_study": "runner", "rebuild_results": "runner",
     "BenchTable": "table", "build_table": "table",
 }

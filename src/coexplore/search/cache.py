@@ -19,7 +19,6 @@ import json
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -55,11 +54,6 @@ def cache_key(spec: str, train_key: str, data: str) -> str:
     return hashlib.sha256(f"{spec}\n{train_key}\n{data}".encode()).hexdigest()[:40]
 
 
-class Cache(Protocol):
-    def get(self, spec: str, train_key: str, data: str) -> dict | None: ...
-    def put(self, spec: str, train_key: str, data: str, result: dict) -> bool: ...
-
-
 # A claim's answer: a slot was granted, the budget is spent, or (an int) the number of the live
 # trial that already holds a slot for the same network.
 GRANTED = "granted"
@@ -67,9 +61,16 @@ SPENT = "spent"
 Claim = str | int
 
 
-class Ledger(Protocol):
-    def claim(self, study: str, trial_number: int, spec: str, budget: int, failed: set[int]) -> Claim: ...
-    def used(self, study: str, failed: set[int]) -> int: ...
+def _claim_rule(held: list[tuple[int, str]], trial_number: int, spec: str, budget: int, failed: set[int]) -> Claim | None:
+    """The answer to a claim given the (trial number, spec) of the slots taken so far, or None
+    when the trial should take the next free slot. Slots of failed trials do not count."""
+    live = [(number, network) for number, network in held if number not in failed]
+    if any(number == trial_number for number, _ in live):
+        return GRANTED  # already holds one (idempotent)
+    holder = next((number for number, network in live if network == spec), None)
+    if holder is not None:
+        return holder
+    return SPENT if len(live) >= budget else None
 
 
 _ENGINES: dict[str, sa.Engine] = {}
@@ -141,10 +142,6 @@ class EvalCache(_InDatabase):
             return False
         return True
 
-    def count(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(CACHE_TABLE)).scalar_one())
-
 
 class BudgetLedger(_InDatabase):
     """Training slots per study, claimed atomically through the primary key."""
@@ -168,14 +165,9 @@ class BudgetLedger(_InDatabase):
         for _ in range(MAX_CLAIM_ATTEMPTS):
             with self.engine.connect() as conn:
                 rows = self._rows(conn, study)
-            live = [(slot, number, held) for slot, number, held in rows if number not in failed]
-            if any(number == trial_number for _, number, _ in live):
-                return GRANTED  # already holds one (idempotent)
-            holder = next((number for _, number, held in live if held == spec), None)
-            if holder is not None:
-                return holder
-            if len(live) >= budget:
-                return SPENT
+            answer = _claim_rule([(number, held) for _, number, held in rows], trial_number, spec, budget, failed)
+            if answer is not None:
+                return answer
             next_slot = max((slot for slot, _, _ in rows), default=-1) + 1
             try:
                 with self.engine.begin() as conn:
@@ -214,13 +206,13 @@ class MemoryLedger:
 
     def claim(self, study: str, trial_number: int, spec: str, budget: int, failed: set[int]) -> Claim:
         slots = self._slots.setdefault(study, [])
-        live = [(n, s) for n, s in slots if n not in failed]
-        if any(n == trial_number for n, _ in live):
-            return GRANTED
-        holder = next((n for n, s in live if s == spec), None)
-        if holder is not None:
-            return holder
-        if len(live) >= budget:
-            return SPENT
+        answer = _claim_rule(slots, trial_number, spec, budget, failed)
+        if answer is not None:
+            return answer
         slots.append((trial_number, spec))
         return GRANTED
+
+
+# The database versions and their in-memory twins answer the same calls.
+Cache = EvalCache | MemoryCache
+Ledger = BudgetLedger | MemoryLedger

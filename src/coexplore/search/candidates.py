@@ -13,23 +13,26 @@ import numpy as np
 import optuna
 
 from coexplore.errors import CoexploreError
-from coexplore.search.analysis import HV_LATENCY_MARGIN
-from coexplore.search.components import Components
+from coexplore.nets import lower, parse_spec
+from coexplore.nets.spec import BLOCKS, UPSAMPLES
+from coexplore.results import hardware_feasible, hypervolume_reference
 from coexplore.search.config import SearchConfig
-from coexplore.search.objective import Plan
-from coexplore.search.samplers import auto_population
+from coexplore.search.context import SearchContext
+from coexplore.search.ehvi import Candidate
+from coexplore.search.samplers import EhviInputs, auto_population
+from coexplore.search.strategies import Plan
 
 
-def candidate_pool(components: Components, pool_size: int, seed: int) -> list[str]:
+def candidate_pool(context: SearchContext, pool_size: int, seed: int) -> list[str]:
     """Every network of a small space, or `pool_size` random ones of a large space."""
-    space = components.space
+    space = context.space
     if space.size() <= pool_size:
         return [str(spec) for spec in space.enumerate()]
     rng = np.random.default_rng(seed)
     return sorted({str(space.sample(rng)) for _ in range(pool_size)})
 
 
-def latency_spread(components: Components, count: int, seed: int = 0) -> list[str]:
+def latency_spread(context: SearchContext, count: int, seed: int = 0) -> list[str]:
     """`count` networks spanning the latency range of the space, chosen before any training.
 
     The hardware cost of a network is known for the price of a DSE, long before its accuracy: the
@@ -38,13 +41,11 @@ def latency_spread(components: Components, count: int, seed: int = 0) -> list[st
     equal latency: more capacity, and the better use of the accelerator). This is the
     co-exploration's first population; the sampler takes over from there.
     """
-    from coexplore.nets import lower, parse_spec
-
-    config = components.config
+    config = context.config
     timed = []
-    for spec in candidate_pool(components, config.warm_start_pool, seed):
-        hw = components.hardware.best(spec)
-        if hw.fits and hw.within(config.latency_budget_ms):
+    for spec in candidate_pool(context, config.warm_start_pool, seed):
+        hw = context.hardware.best(spec)
+        if hardware_feasible(hw.fits, hw.total_ms, config.latency_budget_ms):
             timed.append((hw.total_ms, spec))
     timed.sort()
     if not timed:
@@ -58,9 +59,6 @@ def latency_spread(components: Components, count: int, seed: int = 0) -> list[st
 def network_features(spec: str) -> tuple[float, ...]:
     """What the ehvi sampler's accuracy model sees of a network: its genes (numbers as they are,
     block and upsampling one-hot) and its size (log MACs, log conv weights)."""
-    from coexplore.nets import lower, parse_spec
-    from coexplore.nets.spec import BLOCKS, UPSAMPLES
-
     parsed = parse_spec(spec)
     workload = lower(parsed)
     numeric = [parsed.stacks, parsed.order, parsed.features, parsed.modules, parsed.kernel,
@@ -69,18 +67,15 @@ def network_features(spec: str) -> tuple[float, ...]:
     return tuple(float(v) for v in numeric + one_hot + [math.log(workload.macs), math.log(max(workload.params, 1))])
 
 
-def build_candidates(components: Components, seed: int = 0) -> list:
+def build_candidates(context: SearchContext, seed: int = 0) -> list[Candidate]:
     """The ehvi sampler's candidates: networks that fit and meet the latency budget, with their
     best-design latency (the same pool as the warm start)."""
-    from coexplore.nets import parse_spec
-    from coexplore.search.ehvi import Candidate
-
-    config = components.config
+    config = context.config
     found = []
-    for spec in candidate_pool(components, config.warm_start_pool, seed):
-        hw = components.hardware.best(spec)
-        if hw.fits and hw.within(config.latency_budget_ms):
-            params = components.space.params(parse_spec(spec))
+    for spec in candidate_pool(context, config.warm_start_pool, seed):
+        hw = context.hardware.best(spec)
+        if hardware_feasible(hw.fits, hw.total_ms, config.latency_budget_ms):
+            params = context.space.params(parse_spec(spec))
             found.append(Candidate(spec, params, float(hw.total_ms), network_features(spec)))
     if not found:
         raise CoexploreError("no network of the space fits the board within the latency budget", field="sampler",
@@ -88,24 +83,25 @@ def build_candidates(components: Components, seed: int = 0) -> list:
     return found
 
 
-def ehvi_reference(config: SearchConfig, candidates: list) -> tuple[float, float]:
-    """(accuracy, ms): the accuracy floor or 0, and the latency budget or 10 % past the slowest
-    candidate (as results.hv_reference does for the report)."""
-    accuracy = config.accuracy_floor if config.accuracy_floor is not None else 0.0
-    if config.latency_budget_ms is not None:
-        return accuracy, config.latency_budget_ms
-    return accuracy, max(c.total_ms for c in candidates) * HV_LATENCY_MARGIN
+def ehvi_reference(config: SearchConfig, candidates: list[Candidate]) -> tuple[float, float]:
+    """(accuracy, ms): the default hypervolume reference over the candidates' latencies."""
+    reference = hypervolume_reference((c.total_ms for c in candidates), accuracy_floor=config.accuracy_floor,
+                                      latency_budget_ms=config.latency_budget_ms)
+    return reference.accuracy, reference.total_ms
 
 
-def seed_study(study: optuna.Study, components: Components, plan: Plan) -> int:
+def ehvi_inputs(context: SearchContext) -> EhviInputs:
+    candidates = build_candidates(context, seed=context.config.seed)
+    return EhviInputs(candidates, ehvi_reference(context.config, candidates))
+
+
+def seed_study(study: optuna.Study, context: SearchContext, plan: Plan) -> int:
     """Queue the co-exploration's warm start in a new study; returns how many were queued."""
-    config = components.config
-    if plan.strategy != "coexplore" or not config.warm_start or study.get_trials(deepcopy=False):
+    config = context.config
+    if not (plan.warm_start and config.warm_start) or study.get_trials(deepcopy=False):
         return 0
     count = config.population_size or auto_population(plan.budget)
-    specs = latency_spread(components, count, seed=config.seed)
+    specs = latency_spread(context, count, seed=config.seed)
     for spec in specs:
-        from coexplore.nets import parse_spec
-
-        study.enqueue_trial(components.space.params(parse_spec(spec)), skip_if_exists=True)
+        study.enqueue_trial(context.space.params(parse_spec(spec)), skip_if_exists=True)
     return len(specs)

@@ -8,17 +8,22 @@ the runner calls before spending anything.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from coexplore.errors import CoexploreError, choice_error
+from coexplore.errors import CoexploreError, choice_error, validation_error
+from coexplore.files import read_mapping
+from coexplore.fpga import PRECISIONS, DesignSettings
+from coexplore.fpga.settings import port_words
+from coexplore.results import HypervolumeReference
+from coexplore.search.samplers import SAMPLERS as SAMPLER_FACTORIES
+from coexplore.search.strategies import STRATEGIES as PLAN_FACTORIES
 
-STRATEGIES: tuple[str, ...] = ("coexplore", "sequential", "random", "hardware-only")
-SAMPLERS: tuple[str, ...] = ("nsga2", "tpe", "random", "reinforce", "ehvi")
+# The names the registries know (samplers.py, strategies.py).
+STRATEGIES: tuple[str, ...] = tuple(PLAN_FACTORIES)
+SAMPLERS: tuple[str, ...] = tuple(SAMPLER_FACTORIES)
 HW_MODES: tuple[str, ...] = ("exact", "joint")
 
 # Default hardware genes for `hw: joint`: the tile sizes a designer would try (powers of two, as
@@ -36,10 +41,10 @@ class HwGenes(BaseModel):
         tn: input-channel unrolling (MAC array columns).
         tr: output tile rows.
         tc: output tile columns.
-        precision: data types to choose from; empty = the search's `precision` only.
+        precision: data types to choose from; empty = `hardware.precision` only.
         ports: memory port options, each `shared` (one port at the board's DDR bandwidth) or
-            `I/W/O` words per cycle for the input, weight and output ports (e.g. `8/8/4`);
-            empty = shared only.
+            `I/W/O` words per cycle for the input, weight and output ports (e.g. `8/8/4`), read as
+            `Design.parse` reads them; empty = the split `hardware.ports` names, else shared.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -55,8 +60,16 @@ class HwGenes(BaseModel):
     @classmethod
     def _ports(cls, values: list[str]) -> list[str]:
         for value in values:
-            parse_ports(value)
+            port_words(value)
         return values
+
+    @field_validator("precision")
+    @classmethod
+    def _precisions(cls, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v.lower() not in PRECISIONS]
+        if unknown:
+            raise ValueError(f"unknown precision {unknown[0]!r}; use {', '.join(PRECISIONS)}")
+        return [v.lower() for v in values]
 
     @field_validator("tm", "tn", "tr", "tc")
     @classmethod
@@ -66,44 +79,21 @@ class HwGenes(BaseModel):
         return sorted(set(values))
 
 
-def parse_ports(value: str) -> tuple[float, float, float] | None:
-    """`shared` → None; `8/8/4` → (8.0, 8.0, 4.0) words per cycle (input, weight, output)."""
-    if value.strip().lower() == "shared":
-        return None
-    parts = value.split("/")
-    try:
-        widths = tuple(float(p) for p in parts)
-    except ValueError:
-        widths = ()
-    if len(widths) != 3 or min(widths) <= 0:
-        raise ValueError(f"port option {value!r}: use 'shared' or three widths like 8/8/4")
-    return widths  # type: ignore[return-value]
-
-
-class HvReference(BaseModel):
-    """The hypervolume reference point: the worst accuracy and latency still counted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    accuracy: float
-    total_ms: float = Field(gt=0)
-
-
 class SearchConfig(BaseModel):
     """Everything a search run needs. Each field has a CLI twin where it makes sense.
 
     Attributes:
         name: study name prefix; each strategy is the Optuna study `<name>-<strategy>` in the storage.
         device: FPGA board preset (`coexplore devices`) or a device TOML/YAML file.
-        precision: data type of the accelerator (`int16`, `int8`, `fp32`).
-        clock_mhz: accelerator clock; None = the board's typical clock.
-        schedule: cost-model schedule, `overlap` (Jiang et al.) or `roofline` (Zhang et al.).
-        keep_skips_on_chip: let designs keep the hourglass skip tensors in BRAM (if it fits).
-        max_macs: cap on Tm·Tn in the hardware DSE (None = whatever the DSP budget allows).
+        hardware: the accelerator's design settings (`coexplore.fpga.DesignSettings`): precision,
+            clock_mhz, schedule, ports, ddr_efficiency, double_buffer, pipeline_overhead_cycles,
+            keep_skips_on_chip, input_halo, prologue_epilogue, and the DSE limits max_macs and
+            tile_shapes. Every design the search explores (`hw: exact`) or samples (`hw: joint`)
+            carries them, and the trial record stores them with the design.
         space: the network search space: a space config file, an inline dict, or None for the
             default Hourglass space.
         baseline: the reference network (spec string or preset) the top-k table compares against;
-            None = the canonical Hourglass of the space (see `strategies.default_baseline`).
+            None = the canonical Hourglass of the space (see `context.default_baseline`).
         data: training data source as the trainer reads it (`synthetic`, `mpii:PATH`, ...).
         train: training settings passed to `TrainConfig` (epochs, images, resolution, ...).
         strategies: which strategies to run, in order: coexplore, sequential, random, hardware-only.
@@ -124,7 +114,7 @@ class SearchConfig(BaseModel):
         sequential_sampler: sampler of the sequential strategy's accuracy-only stage 1.
         population_size: NSGA-II population; None = scaled to the budget (see `samplers`).
         warm_start: the co-exploration's first population spans the latency range of the space
-            (hardware costs are known before any training; see `strategies.latency_spread`).
+            (hardware costs are known before any training; see `candidates.latency_spread`).
         warm_start_pool: networks examined for the warm start when the space is too large to
             enumerate (each costs one DSE).
         latency_weight: weight of the latency penalty in the REINFORCE reward (FNAS style).
@@ -148,11 +138,7 @@ class SearchConfig(BaseModel):
 
     name: str = "coexplore"
     device: str = "zcu102"
-    precision: str = "int16"
-    clock_mhz: float | None = Field(default=None, gt=0)
-    schedule: Literal["overlap", "roofline"] = "overlap"
-    keep_skips_on_chip: bool = False
-    max_macs: int | None = Field(default=None, ge=1)
+    hardware: DesignSettings = Field(default_factory=DesignSettings)
     space: str | dict[str, Any] | None = None
     baseline: str | None = None
     data: str = "synthetic"
@@ -179,7 +165,7 @@ class SearchConfig(BaseModel):
     table: str | None = None
     table_delay_s: float = Field(default=0.0, ge=0)
     topk: int = Field(default=5, ge=1)
-    hv_reference: HvReference | None = None
+    hv_reference: HypervolumeReference | None = None
     heartbeat_s: int = Field(default=10, ge=1)
     grace_s: int = Field(default=30, ge=2)
     max_retry: int = Field(default=3, ge=0)
@@ -215,6 +201,27 @@ class SearchConfig(BaseModel):
             raise ValueError(f"unknown hardware mode {value!r}; use {', '.join(HW_MODES)}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_hardware_settings(cls, data: Any) -> Any:
+        """Configs (and stored studies) written before the `hardware:` section kept the design
+        settings at the top level: they still load, moved under `hardware:`. A key given in both
+        places is an error, so neither silently wins."""
+        if not isinstance(data, dict):
+            return data
+        flat = {key: data[key] for key in data if key in DesignSettings.model_fields}
+        if not flat:
+            return data
+        nested = data.get("hardware") or {}
+        if not isinstance(nested, dict):
+            return data  # the field's own validation names the problem
+        both = sorted(set(flat) & set(nested))
+        if both:
+            raise ValueError(f"{', '.join(both)}: given both at the top level and under `hardware:`; "
+                             f"keep the one under `hardware:`")
+        rest = {key: value for key, value in data.items() if key not in flat}
+        return {**rest, "hardware": {**nested, **flat}}
+
     @model_validator(mode="after")
     def _grace_after_heartbeat(self) -> "SearchConfig":
         if self.grace_s <= self.heartbeat_s:
@@ -229,11 +236,6 @@ class SearchConfig(BaseModel):
     def study_name(self, strategy: str) -> str:
         return f"{self.name}-{strategy}"
 
-    def fingerprint(self) -> str:
-        """A short hash of what decides the results (not how many workers run them)."""
-        keep = self.model_dump(mode="json", exclude={"workers", "storage", "heartbeat_s", "grace_s"})
-        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:12]
-
 
 def parse_config(data: dict[str, Any], source: str = "config") -> SearchConfig:
     """Validate a dict; every problem becomes one CoexploreError naming the field."""
@@ -242,47 +244,18 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SearchConfig:
     try:
         return SearchConfig(**data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or source
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            allowed = ", ".join(SearchConfig.model_fields)
-            raise CoexploreError(f"unknown setting", field=f"{source}: {where}", fix=f"use one of: {allowed}") from None
-        raise CoexploreError(message, field=f"{source}: {where}") from None
+        raise validation_error(exc, source, model=SearchConfig) from None
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> SearchConfig:
     """Read a YAML or TOML config file; relative paths in it are resolved against its folder."""
     path = Path(path)
-    if not path.is_file():
-        raise CoexploreError(f"file not found: {path}", field="--config", fix="give a search config (see configs/)")
-    data = read_mapping(path)
+    data = read_mapping(path, what="--config", fix="give a search config (see configs/)")
     data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     for key in ("space", "table"):
         if isinstance(data.get(key), str):
             data[key] = resolve_path(data[key], path.parent)
     return parse_config(data, source=str(path))
-
-
-def read_mapping(path: Path) -> dict[str, Any]:
-    """A YAML (.yaml/.yml/.json) or TOML (.toml) file as a dict, with a clear error when malformed."""
-    text = path.read_text()
-    try:
-        if path.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # yaml / toml parse errors carry the line
-        raise CoexploreError(f"cannot parse ({exc})", field=str(path), fix="fix the YAML/TOML syntax") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CoexploreError("must be a mapping of settings", field=str(path))
-    return data
 
 
 def resolve_path(value: str, base: Path) -> str:

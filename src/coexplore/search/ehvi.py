@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 
@@ -49,6 +49,18 @@ class Candidate:
 
 def _key(params: dict[str, Any]) -> tuple:
     return tuple(sorted(params.items()))
+
+
+def _allows(distribution: BaseDistribution, value: Any) -> bool:
+    """Is `value` one of the distribution's values? (A candidate's gene may have left the space
+    of a resumed study; the sampler then falls back to a random value.)"""
+    if isinstance(distribution, CategoricalDistribution):
+        return value in distribution.choices
+    if isinstance(distribution, IntDistribution):
+        return distribution.low <= value <= distribution.high and (value - distribution.low) % distribution.step == 0
+    if isinstance(distribution, FloatDistribution):
+        return distribution.low <= value <= distribution.high
+    return False
 
 
 def expected_improvement_area(mean: float, std: float, levels: Sequence[float], widths: Sequence[float]) -> float:
@@ -145,7 +157,7 @@ class KnownLatencyEHVISampler(BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
         chosen = self._chosen.get(trial.number, {})
-        if param_name in chosen and param_distribution._contains(param_distribution.to_internal_repr(chosen[param_name])):
+        if param_name in chosen and _allows(param_distribution, chosen[param_name]):
             return chosen[param_name]
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from coexplore.errors import CoexploreError
 from coexplore.search.cache import Cache
+from coexplore.search.table import BenchTable
 
 OnEpoch = Callable[[int, float], bool]
 
@@ -93,7 +94,7 @@ class TrainingEvaluator:
         cache: Cache | None = None,
         checkpoint_root: str | Path | None = None,
     ):
-        from coexplore.pose.trainer import TrainConfig
+        from coexplore.pose.train_config import TrainConfig
 
         self.data = data
         self.config = TrainConfig.from_options(**train_options)
@@ -116,12 +117,13 @@ class TrainingEvaluator:
         if cached is not None:
             return cached
         from coexplore.pose.trainer import train
+        from coexplore.search.networks import hourglass_network
 
         config = self.config
         checkpoint_dir = self._checkpoint_dir(spec)
         if checkpoint_dir is not None:  # a retried trial resumes the killed worker's training
             config = config.model_copy(update={"checkpoint_dir": str(checkpoint_dir)})
-        result = train(spec, self.data, config, progress=False, on_epoch=on_epoch)
+        result = train(hourglass_network(spec), self.data, config, progress=False, on_epoch=on_epoch)
         evaluation = Evaluation(
             status=result.status,
             accuracy=result.accuracy,
@@ -153,7 +155,7 @@ class TableEvaluator:
     replayed training sleep (to exercise workers, heartbeats and resume without training).
     """
 
-    def __init__(self, table: Any, delay_s: float = 0.0):
+    def __init__(self, table: BenchTable, delay_s: float = 0.0):
         self.table = table
         self.delay_s = delay_s
         self.metric = table.metric

@@ -1,22 +1,30 @@
 """The hardware side of a candidate: its best design (exact DSE) or a sampled one (joint genes).
 
 `HardwareOracle.best(spec)` lowers the network to the workload IR and runs the exhaustive DSE of
-`coexplore.fpga.explore` once per network (memoised: a network proposed again costs nothing).
-`HardwareOracle.design(spec, genes)` evaluates one sampled design (`hw: joint`, as in the reference
-paper and the RL co-exploration papers). Both return a `HardwareResult`: the design, the compute /
-memory / total time split, resources and the fit check, as plain data for the trial record.
+`coexplore.fpga.explore` under the search's `DesignSettings` once per network (memoised: a network
+proposed again costs nothing). `HardwareOracle.design(spec, genes)` evaluates one sampled design
+(`hw: joint`, as in the reference paper and the RL co-exploration papers) under the same settings.
+Both return a `HardwareResult`: the design (its dict, settings included), the compute / memory /
+total time split, resources and the fit check, as plain data for the trial record.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coexplore.errors import CoexploreError
+from coexplore.fpga import Design, DesignSettings, OpCost, WorkloadCost, evaluate, explore, get_device, parse_ports
+from coexplore.workload import Workload
+
+if TYPE_CHECKING:
+    from coexplore.search.config import SearchConfig
 
 # Prefix of the Optuna parameters that hold the hardware genes in `hw: joint` mode.
 HW_PARAM_PREFIX = "hw_"
+# The columns of a per-op row in the trial record.
+OP_ROW_FIELDS = ("name", "kind", "shape", "compute_ms", "memory_ms", "total_ms", "bottleneck")
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class HardwareResult:
     problems: tuple[str, ...] = field(default=())
 
     def attrs(self) -> dict[str, Any]:
-        """The trial-record fields (records.HARDWARE_FIELDS) plus the fit problems."""
+        """The hardware fields of a `coexplore.results.TrialRecord`."""
         return {
             "design": self.design,
             "design_str": self.design_str,
@@ -49,102 +57,43 @@ class HardwareResult:
             "hw_problems": list(self.problems),
         }
 
-    def within(self, latency_budget_ms: float | None) -> bool:
-        if self.total_ms is None:
-            return False
-        return latency_budget_ms is None or self.total_ms <= latency_budget_ms
 
-
-def design_to_dict(design: Any) -> dict:
-    if hasattr(design, "to_dict"):
-        return dict(design.to_dict())
-    if dataclasses.is_dataclass(design):
-        return dataclasses.asdict(design)
-    if hasattr(design, "model_dump"):
-        return design.model_dump(mode="json")
-    return dict(vars(design))
-
-
-def design_label(design: Any) -> str:
-    for name in ("short", "label", "to_string"):
-        method = getattr(design, name, None)
-        if callable(method):
-            return str(method())
-    return str(design)
-
-
-def _num(value: Any, kind: type) -> Any:
-    return None if value is None else kind(value)
-
-
-def result_from_cost(design: Any, cost: Any) -> HardwareResult:
-    """A HardwareResult from an fpga `Design` and its `evaluate()` cost."""
+def result_from_cost(cost: WorkloadCost) -> HardwareResult:
+    """A HardwareResult from the `evaluate()` cost of a design."""
     return HardwareResult(
-        design=design_to_dict(design),
-        design_str=design_label(design),
-        compute_ms=_num(cost.compute_ms, float),
-        memory_ms=_num(cost.memory_ms, float),
-        total_ms=_num(cost.total_ms, float),
-        dsp=_num(cost.dsp, int),
-        bram18=_num(cost.bram18, int),
-        bandwidth_gbps=_num(cost.bandwidth_gbps, float),
-        fits=bool(cost.fits),
-        problems=tuple(str(p) for p in (getattr(cost, "fit_problems", None) or ())),
+        design=cost.design.to_dict(), design_str=cost.design.to_string(), compute_ms=cost.compute_ms,
+        memory_ms=cost.memory_ms, total_ms=cost.total_ms, dsp=cost.dsp, bram18=cost.bram18,
+        bandwidth_gbps=cost.bandwidth_gbps, fits=cost.fits, problems=tuple(cost.fit_problems),
     )
 
 
 NO_DESIGN = HardwareResult(None, None, None, None, None, None, None, None, False, ("no legal design fits the board",))
 
 
-def op_cost_dict(op_cost: Any) -> dict:
-    """One per-op row of the contract: name, kind, shape, compute/memory/total ms, bottleneck."""
-    data = op_cost.to_dict() if hasattr(op_cost, "to_dict") else dict(vars(op_cost))
-    keep = ("name", "kind", "shape", "compute_ms", "memory_ms", "total_ms", "bottleneck")
-    row = {key: data.get(key) for key in keep}
-    if row["shape"] is None and hasattr(op_cost, "op"):
-        row["shape"] = op_cost.op.shape_str()
-    return row
+def op_cost_dict(row: OpCost) -> dict:
+    """One per-op row of the trial record: name, kind, shape, compute/memory/total ms, bottleneck."""
+    return {key: getattr(row, key) for key in OP_ROW_FIELDS}
 
 
 class HardwareOracle:
-    """Best designs and sampled designs of networks on one board, memoised per network/design."""
+    """Best designs and sampled designs of networks on one board under one `DesignSettings`,
+    memoised per network."""
 
-    def __init__(
-        self,
-        device: str,
-        precision: str = "int16",
-        clock_mhz: float | None = None,
-        *,
-        schedule: str = "overlap",
-        keep_skips_on_chip: bool = False,
-        max_macs: int | None = None,
-    ):
-        from coexplore.fpga import get_device
-
+    def __init__(self, device: str, settings: DesignSettings):
         self.device = get_device(device)
-        self.precision = precision
-        self.clock_mhz = clock_mhz
-        self.schedule = schedule
-        self.keep_skips_on_chip = keep_skips_on_chip
-        self.max_macs = max_macs
-        self._best: dict[str, tuple[HardwareResult, Any]] = {}
-        self._workloads: dict[str, Any] = {}
+        self.settings = settings
+        self._best: dict[str, HardwareResult] = {}
+        self._workloads: dict[str, Workload] = {}
 
     @classmethod
-    def from_config(cls, config: Any) -> "HardwareOracle":
-        return cls(
-            config.device,
-            config.precision,
-            config.clock_mhz,
-            schedule=config.schedule,
-            keep_skips_on_chip=config.keep_skips_on_chip,
-            max_macs=config.max_macs,
-        )
+    def from_config(cls, config: SearchConfig) -> "HardwareOracle":
+        """The oracle of a `SearchConfig`: its board and its `hardware` settings, as they are."""
+        return cls(config.device, config.hardware)
 
     def device_dict(self) -> dict:
-        return design_to_dict(self.device)
+        return self.device.model_dump(mode="json")
 
-    def workload(self, spec: Any) -> Any:
+    def workload(self, spec: Any) -> Workload:
         key = str(spec)
         if key not in self._workloads:
             from coexplore.nets import lower, parse_spec
@@ -156,61 +105,24 @@ class HardwareOracle:
         """The fastest fitting design of the exhaustive DSE for this network (memoised)."""
         key = str(spec)
         if key not in self._best:
-            from coexplore.fpga import explore
+            found = explore(self.workload(spec), self.device, self.settings)
+            self._best[key] = NO_DESIGN if found.best_cost is None else result_from_cost(found.best_cost)
+        return self._best[key]
 
-            found = explore(
-                self.workload(spec),
-                self.device,
-                precision=self.precision,
-                clock_mhz=self.clock_mhz,
-                max_macs=self.max_macs,
-                keep_skips_on_chip=self.keep_skips_on_chip,
-                schedule=self.schedule,
-            )
-            if found.best is None:
-                self._best[key] = (NO_DESIGN, None)
-            else:
-                self._best[key] = (result_from_cost(found.best, found.best_cost), found.best)
-        return self._best[key][0]
-
-    def best_design(self, spec: Any) -> Any:
-        """The fpga Design object behind `best(spec)` (None if nothing fits)."""
-        self.best(spec)
-        return self._best[str(spec)][1]
-
-    def make_design(self, genes: dict[str, Any]) -> Any:
-        """An fpga Design from hardware genes (tm, tn, tr, tc, precision, …) and the search's
-        fixed hardware settings (clock, schedule, skips on chip)."""
-        from coexplore.fpga import Design
-        from coexplore.search.config import parse_ports
-
+    def make_design(self, genes: dict[str, Any]) -> Design:
+        """A Design from hardware genes (tm, tn, tr, tc, precision, ports as in `Design.parse`) under
+        the search's settings. Without a ports gene the design takes the split the settings name,
+        else the shared port."""
         genes = dict(genes)
         if "ports" in genes:
-            genes["ports_words_per_cycle"] = parse_ports(str(genes.pop("ports")))
-        values = {
-            "precision": self.precision,
-            "clock_mhz": self.clock_mhz,
-            "schedule": self.schedule,
-            "keep_skips_on_chip": self.keep_skips_on_chip,
-            **genes,
-        }
-        return Design(**values)
+            ports = parse_ports(str(genes.pop("ports")), "hw_genes.ports")
+        else:
+            ports = self.settings.fixed_ports
+        return Design(settings=self.settings, ports_words_per_cycle=ports, **genes)
 
-    def evaluate_design(self, spec: Any, design: Any) -> tuple[HardwareResult, Any]:
-        """One network on one given design: the result and the raw cost (with per-op rows)."""
-        from coexplore.fpga import evaluate
-
-        cost = evaluate(self.workload(spec), design, self.device, **self._evaluate_options())
-        return result_from_cost(design, cost), cost
-
-    def _evaluate_options(self) -> dict[str, Any]:
-        import inspect
-
-        from coexplore.fpga import evaluate
-
-        params = inspect.signature(evaluate).parameters
-        options = {"keep_skips_on_chip": self.keep_skips_on_chip, "schedule": self.schedule}
-        return {k: v for k, v in options.items() if k in params}
+    def evaluate_design(self, spec: Any, design: Design) -> WorkloadCost:
+        """One network on one given design, with its per-op rows."""
+        return evaluate(self.workload(spec), design, self.device)
 
     def design(self, spec: Any, genes: dict[str, Any]) -> HardwareResult:
         """A sampled design (`hw: joint`); a design that cannot even be built is a misfit."""
@@ -219,17 +131,13 @@ class HardwareOracle:
         except CoexploreError as exc:
             return dataclasses.replace(NO_DESIGN, problems=(str(exc),))
         try:
-            return self.evaluate_design(spec, design)[0]
+            return result_from_cost(self.evaluate_design(spec, design))
         except CoexploreError as exc:  # e.g. a tile larger than the board allows
-            return dataclasses.replace(
-                NO_DESIGN, design=design_to_dict(design), design_str=design_label(design), problems=(str(exc),)
-            )
+            return dataclasses.replace(NO_DESIGN, design=design.to_dict(), design_str=design.to_string(),
+                                       problems=(str(exc),))
 
     def per_op(self, spec: Any, design: dict | None) -> list[dict] | None:
         """The per-op cost rows of `spec` on a design given as its dict (None without a design)."""
         if design is None:
             return None
-        from coexplore.fpga import Design
-
-        _, cost = self.evaluate_design(spec, Design(**design))
-        return [op_cost_dict(op) for op in cost.ops]
+        return [op_cost_dict(row) for row in self.evaluate_design(spec, Design(**design)).ops]

@@ -23,17 +23,19 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import optuna
 from optuna.trial import Trial, TrialState
 
+from coexplore.results import TrialRecord, hardware_feasible, is_feasible
 from coexplore.search.cache import GRANTED, SPENT
-from coexplore.search.evaluation import Evaluation, Evaluator
-from coexplore.search.hardware import HW_PARAM_PREFIX, HardwareOracle, HardwareResult
-from coexplore.search.records import RECORD_ATTR, RECORD_FIELDS, trial_attrs
+from coexplore.search.config import SearchConfig
+from coexplore.search.context import SearchContext
+from coexplore.search.evaluation import Evaluation
+from coexplore.search.hardware import HW_PARAM_PREFIX, HardwareResult
+from coexplore.search.records import RECORD_ATTR, store_record, trial_attrs
 from coexplore.search.storage import fail_stale_trials
+from coexplore.search.strategies import Plan
 
 # The sampler's view of "no design fits the board" (the trial record keeps total_ms = None).
 NO_DESIGN_LATENCY_MS = 1.0e6
@@ -49,22 +51,10 @@ class BudgetSpent(Exception):
     """The strategy's training budget is used up: the trial is abandoned untrained (state FAIL)."""
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How one strategy uses the shared machinery (see strategies.plan_for)."""
-
-    strategy: str
-    directions: tuple[str, ...]
-    sampler: str
-    hardware_first: bool
-    joint_hardware: bool
-    budget: int
-    patience: int
-    fixed_spec: str | None = None
-
-    @property
-    def multi_objective(self) -> bool:
-        return len(self.directions) > 1
+def joint_genes(config: SearchConfig) -> dict[str, list]:
+    """The hardware genes sampled with the network (`hw: joint`): every gene with values; an empty
+    precision list means the search's own precision."""
+    return {name: list(values) for name, values in config.hw_genes.model_dump().items() if values}
 
 
 def _constraints(hw: HardwareResult, evaluation: Evaluation | None, latency_budget_ms: float | None,
@@ -81,48 +71,27 @@ def _constraints(hw: HardwareResult, evaluation: Evaluation | None, latency_budg
 class Objective:
     """The callable handed to `study.optimize`; one instance per worker and strategy."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        *,
-        space: Any,
-        hardware: HardwareOracle,
-        evaluator: Evaluator,
-        ledger: Any,
-        study_name: str,
-        hw_genes: dict[str, list],
-        latency_budget_ms: float | None = None,
-        accuracy_floor: float | None = None,
-        prune: bool = False,
-        prune_warmup_epochs: int = 1,
-        worker: int = 0,
-    ):
+    def __init__(self, context: SearchContext, plan: Plan, study_name: str, worker: int = 0):
+        self.context = context
+        self.config = context.config
         self.plan = plan
-        self.space = space
-        self.hardware = hardware
-        self.evaluator = evaluator
-        self.ledger = ledger
         self.study_name = study_name
-        self.hw_genes = {k: list(v) for k, v in hw_genes.items() if v}
-        self.latency_budget_ms = latency_budget_ms
-        self.accuracy_floor = accuracy_floor
-        self.prune = prune
-        self.prune_warmup_epochs = prune_warmup_epochs
         self.worker = worker
+        self.hw_genes = joint_genes(context.config)
 
     # --- the trial -----------------------------------------------------------------------------
     def __call__(self, trial: Trial) -> float | tuple[float, float]:
         spec = self.propose(trial)
         hw = self.hardware_of(spec, trial) if self.plan.hardware_first else None
-        if hw is not None and not (hw.fits and hw.within(self.latency_budget_ms)):
+        if hw is not None and not hardware_feasible(hw.fits, hw.total_ms, self.config.latency_budget_ms):
             return self.finish(trial, spec, hw, None, reason=self._rejection_reason(hw))
 
         evaluation = self.previous_evaluation(trial, spec)
         while evaluation is None:
             failed = {t.number for t in trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
-            claim = self.ledger.claim(self.study_name, trial.number, spec, self.plan.budget, failed)
+            claim = self.context.ledger.claim(self.study_name, trial.number, spec, self.plan.budget, failed)
             if claim == GRANTED:
-                evaluation = self.evaluator.evaluate(spec, on_epoch=self.pruning_rule(trial))
+                evaluation = self.context.evaluator.evaluate(spec, on_epoch=self.pruning_rule(trial))
             elif claim == SPENT:
                 trial.set_user_attr(RECORD_ATTR, {"status": "budget_spent", "spec": spec})
                 raise BudgetSpent(f"{self.study_name}: the budget of {self.plan.budget} trainings is spent")
@@ -131,26 +100,26 @@ class Objective:
                 fail_stale_trials(trial.study)  # if that worker died, its slot frees up and we train
                 evaluation = self.previous_evaluation(trial, spec)
         if hw is None:  # sequential stage 2: the DSE for a network chosen on accuracy alone
-            hw = self.hardware.best(spec)
+            hw = self.context.hardware.best(spec)
         return self.finish(trial, spec, hw, evaluation, reason=evaluation.reason)
 
     def propose(self, trial: Trial) -> str:
         if self.plan.fixed_spec is not None:
             return self.plan.fixed_spec
-        return str(self.space.suggest(trial))
+        return str(self.context.space.suggest(trial))
 
     def hardware_of(self, spec: str, trial: Trial) -> HardwareResult:
         if not self.plan.joint_hardware:
-            return self.hardware.best(spec)
+            return self.context.hardware.best(spec)
         genes = {
             name: trial.suggest_categorical(f"{HW_PARAM_PREFIX}{name}", values) for name, values in self.hw_genes.items()
         }
-        return self.hardware.design(spec, genes)
+        return self.context.hardware.design(spec, genes)
 
     def _rejection_reason(self, hw: HardwareResult) -> str:
         if not hw.fits:
             return "does not fit: " + ("; ".join(hw.problems) or "resources exceeded")
-        return f"total {hw.total_ms:.4g} ms > latency budget {self.latency_budget_ms:.4g} ms"
+        return f"total {hw.total_ms:.4g} ms > latency budget {self.config.latency_budget_ms:.4g} ms"
 
     # --- reuse and pruning ---------------------------------------------------------------------
     def previous_evaluation(self, trial: Trial, spec: str) -> Evaluation | None:
@@ -177,14 +146,14 @@ class Objective:
         After the warm-up epochs, a training whose accuracy at epoch e is below the median of the
         study's completed trainings at epoch e is stopped.
         """
-        if not self.prune:
+        if not self.config.prune:
             return None
         curves = [
             list(attrs.get("curve") or [])
             for attrs in map(trial_attrs, trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
             if attrs.get("status") == "complete" and attrs.get("evaluation") != "repeat"
         ]
-        warmup = self.prune_warmup_epochs
+        warmup = self.config.prune_warmup_epochs
 
         def should_stop(epoch: int, accuracy: float) -> bool:
             if epoch <= warmup:
@@ -202,27 +171,29 @@ class Objective:
             status, accuracy = "rejected_hw", None
         else:
             status, accuracy = evaluation.status, evaluation.accuracy
-        constraints = _constraints(hw, evaluation, self.latency_budget_ms, self.accuracy_floor)
-        feasible = status == "complete" and accuracy is not None and all(c <= 0 for c in constraints)
-        attrs: dict[str, Any] = {key: None for key in RECORD_FIELDS}
-        attrs.update(hw.attrs())
-        attrs.update(
+        constraints = _constraints(hw, evaluation, self.config.latency_budget_ms, self.config.accuracy_floor)
+        record = TrialRecord(
+            number=trial.number,
+            strategy=self.plan.strategy,
             spec=spec,
+            **hw.attrs(),
             status=status,
             reason=reason or None,
             accuracy=accuracy,
-            feasible=feasible,
+            feasible=is_feasible(status=status, accuracy=accuracy, fits=hw.fits, total_ms=hw.total_ms,
+                                 latency_budget_ms=self.config.latency_budget_ms,
+                                 accuracy_floor=self.config.accuracy_floor),
             train_seconds=evaluation.spent_seconds if evaluation else 0.0,
             train_device=evaluation.train_device if evaluation else None,
             cached=evaluation is not None and evaluation.source in ("cache", "repeat"),
             evaluation=evaluation.source if evaluation else "none",
             cost_seconds=evaluation.cost_seconds if evaluation else 0.0,
             curve=list(evaluation.curve) if evaluation else [],
-            metric=(evaluation.metric if evaluation else "") or getattr(self.evaluator, "metric", ""),
+            metric=(evaluation.metric if evaluation else "") or self.context.evaluator.metric,
             worker=self.worker,
             constraints=constraints,
         )
-        trial.set_user_attr(RECORD_ATTR, attrs)
+        store_record(trial, record)
         if self.plan.multi_objective:  # the sequential stage 1 is blind to hardware on purpose
             for name, value in zip(CONSTRAINT_NAMES, constraints):
                 trial.set_constraint(name, value)

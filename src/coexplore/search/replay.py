@@ -2,7 +2,7 @@
 
 Same objective, samplers, ledger rules and stopping rules as a real search; only the storage is
 Optuna's in-memory one and the accuracies come from the table. The hardware oracle of the
-`Components` is shared, so each network's DSE runs once for all seeds and strategies.
+`SearchContext` is shared, so each network's DSE runs once for all seeds and strategies.
 """
 
 from __future__ import annotations
@@ -12,38 +12,37 @@ from typing import Any
 
 import optuna
 
-from coexplore.search.analysis import hypervolume
+from coexplore.results import HypervolumeReference, TrialRecord, hypervolume
 from coexplore.search.cache import MemoryLedger
 from coexplore.search.config import SearchConfig
-from coexplore.search.records import spends_budget
 from coexplore.search.results import strategy_records
-from coexplore.search.candidates import seed_study
-from coexplore.search.components import Components
-from coexplore.search.strategies import make_objective, open_study, plan_for, run_worker
+from coexplore.search.context import SearchContext
+from coexplore.search.loop import run_worker
+from coexplore.search.objective import Objective
+from coexplore.search.strategies import plan_for
+from coexplore.search.studies import ensure_study, open_study
 
 
-def replay_strategy(components: Components, strategy: str, *, seed: int = 0, budget: int | None = None,
-                    **config_changes: Any) -> list[dict]:
+def replay_strategy(context: SearchContext, strategy: str, *, seed: int = 0, budget: int | None = None,
+                    **config_changes: Any) -> list[TrialRecord]:
     """Run one strategy to its budget in memory; returns its TrialRecords in trial order."""
     changes = {"seed": seed, **config_changes}
     if budget is not None:
         changes["budget"] = budget
-    config = SearchConfig(**{**components.config.model_dump(), **changes})  # validated
-    local = dataclasses.replace(components, config=config, ledger=MemoryLedger())
+    config = SearchConfig(**{**context.config.model_dump(), **changes})  # validated
+    local = dataclasses.replace(context, config=config, ledger=MemoryLedger())
     storage = optuna.storages.InMemoryStorage()
     plan = plan_for(strategy, config, local.baseline)
-    name = config.study_name(strategy)
-    study = open_study(storage, local, plan, name)
-    seed_study(study, local, plan)
-    run_worker(study, make_objective(local, plan, name, worker=0), plan, config.trial_cap)
+    name = ensure_study(storage, local, plan).study_name
+    run_worker(open_study(storage, local, plan, name), Objective(local, plan, name), config.trial_cap)
     return strategy_records(storage, name, strategy)
 
 
-def within_budget(records: list[dict], trainings: int) -> list[dict]:
+def within_budget(records: list[TrialRecord], trainings: int) -> list[TrialRecord]:
     """The records a search had seen when it had spent `trainings` trainings (trial order)."""
     seen, spent = [], 0
     for record in records:
-        if spends_budget(record):
+        if record.spends_budget:
             if spent == trainings:
                 break
             spent += 1
@@ -51,5 +50,5 @@ def within_budget(records: list[dict], trainings: int) -> list[dict]:
     return seen
 
 
-def hypervolume_at(records: list[dict], trainings: int, reference: dict[str, float]) -> float:
-    return hypervolume(within_budget(records, trainings), reference["accuracy"], reference["total_ms"])
+def hypervolume_at(records: list[TrialRecord], trainings: int, reference: HypervolumeReference) -> float:
+    return hypervolume(within_budget(records, trainings), reference)

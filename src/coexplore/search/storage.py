@@ -112,7 +112,3 @@ def fail_stale_trials(study: optuna.Study) -> None:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
 
-
-def retried_from(trial: optuna.trial.FrozenTrial) -> int | None:
-    """The number of the trial this one retries (the first of the series), or None."""
-    return trial.system_attrs.get("failed_trial")

@@ -15,7 +15,6 @@ File format (JSON, schema 1):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from coexplore.errors import CoexploreError
-from coexplore.search.records import write_json_atomic
+from coexplore.files import read_mapping
+from coexplore.nets import HourglassSpace
+from coexplore.placement import placements
+from coexplore.results import write_json_atomic
 
 TABLE_SCHEMA = 1
 TABLE_KIND = "coexplore-bench-table"
@@ -61,16 +63,9 @@ class BenchTable:
 
     @classmethod
     def load(cls, path: str | Path) -> "BenchTable":
-        import json
-
         path = Path(path)
-        if not path.is_file():
-            raise CoexploreError(f"file not found: {path}", field="table", fix="build one with `coexplore bench-table build`")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise CoexploreError(f"not valid JSON ({exc})", field=str(path)) from None
-        if not isinstance(data, dict) or data.get("kind") != TABLE_KIND:
+        data = read_mapping(path, what="table", fix="build one with `coexplore bench-table build`")
+        if data.get("kind") != TABLE_KIND:
             raise CoexploreError("not a coexplore benchmark table", field=str(path), fix="build one with `coexplore bench-table build`")
         if data.get("schema") != TABLE_SCHEMA:
             raise CoexploreError(f"table schema {data.get('schema')} is not {TABLE_SCHEMA}", field=str(path))
@@ -91,16 +86,12 @@ class BenchTable:
     def complete_entries(self) -> dict[str, dict]:
         return {spec: e for spec, e in self.entries.items() if e.get("status") == "complete"}
 
-    def make_space(self) -> Any:
-        from coexplore.nets import HourglassSpace
-
+    def make_space(self) -> HourglassSpace:
         return HourglassSpace.from_config(self.space)
 
 
 def space_config_dict(source: str | Path | dict[str, Any] | None) -> dict[str, Any]:
     """A space config as a plain dict (so a table or a study carries its space with it)."""
-    from coexplore.nets import HourglassSpace
-
     space = HourglassSpace.default() if source is None else HourglassSpace.from_config(source)
     return space.config.model_dump(mode="json")
 
@@ -118,9 +109,11 @@ def parse_budget(text: str) -> dict[str, Any]:
 
 def _train_one(spec: str, data: str, train_options: dict[str, Any]) -> tuple[str, dict]:
     """Worker-process body: one network, one training; never raises for NaN / OOM."""
-    from coexplore.pose.trainer import TrainConfig, train
+    from coexplore.pose.train_config import TrainConfig
+    from coexplore.pose.trainer import train
+    from coexplore.search.networks import hourglass_network
 
-    result = train(spec, data, TrainConfig.from_options(**train_options), progress=False)
+    result = train(hourglass_network(spec), data, TrainConfig.from_options(**train_options), progress=False)
     entry = {
         "status": result.status,
         "accuracy": result.accuracy,
@@ -134,15 +127,10 @@ def _train_one(spec: str, data: str, train_options: dict[str, Any]) -> tuple[str
     return spec, entry
 
 
-def _init_worker(index_queue: Any, cores_per_worker: int, gpus: int) -> None:
-    """Give each pool process its own share of the cores (or its own GPU) before torch starts."""
-    index = index_queue.get()
-    if gpus:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
-    elif hasattr(os, "sched_setaffinity"):
-        cores = sorted(os.sched_getaffinity(0))
-        share = cores[(index * cores_per_worker) % len(cores):][:cores_per_worker] or cores[:cores_per_worker]
-        os.sched_setaffinity(0, share)
+def _place_worker(places: Any) -> None:
+    """Pool-process initializer: take the next free place (a GPU or a share of the cores) before
+    torch starts."""
+    places.get().apply()
 
 
 def build_table(
@@ -155,8 +143,7 @@ def build_table(
     on_entry: Callable[[str, dict, int, int], None] | None = None,
 ) -> BenchTable:
     """Train every network of `space` once and store the results in `out` (resumes a partial file)."""
-    from coexplore.nets import HourglassSpace
-    from coexplore.pose.trainer import TrainConfig
+    from coexplore.pose.train_config import TrainConfig
 
     space_dict = space_config_dict(space)
     config = TrainConfig.from_options(**train_options)
@@ -198,16 +185,11 @@ def _run_trainings(todo: list[str], data: str, train_options: dict, workers: int
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    gpus = _gpu_count()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    indices = context.Queue()
-    for index in range(workers):
-        indices.put(index)
+    places = context.Queue()
+    for place in placements(workers):
+        places.put(place)
     with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(indices, max(1, cores // workers), gpus),
+        max_workers=workers, mp_context=context, initializer=_place_worker, initargs=(places,),
     ) as pool:
         futures = [pool.submit(_train_one, spec, data, train_options) for spec in todo]
         try:
@@ -217,12 +199,6 @@ def _run_trainings(todo: list[str], data: str, train_options: dict, workers: int
             for future in futures:
                 future.cancel()
             raise
-
-
-def _gpu_count() -> int:
-    from coexplore.search.runner import gpu_count
-
-    return gpu_count()
 
 
 def _now() -> str:

@@ -2,14 +2,16 @@
 
 Started by `run_search` for `--workers N` (one per GPU or CPU-core share) and, through
 `coexplore worker`, on other machines. CPU pinning happens before torch is imported, so the
-trainer sizes its thread pool to this worker's share of the cores.
+trainer sizes its thread pool to this worker's share of the cores (the GPU comes from the
+environment the parent set, `coexplore.placement`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from coexplore.placement import Placement, parse_cpus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpus", default=None, help="comma-separated CPU cores to pin this worker to")
     parser.add_argument("--config", default=None, help="override the study's stored config (paths on this machine)")
     args = parser.parse_args(argv)
-    if args.cpus and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
+    Placement(cpus=parse_cpus(args.cpus)).apply()
 
     from coexplore.errors import CoexploreError
     from coexplore.search.config import load_config

@@ -72,10 +72,6 @@ class Op:
         return self.kind in ("conv", "fc")
 
     @property
-    def is_depthwise(self) -> bool:
-        return self.kind == "conv" and self.groups > 1 and self.groups == self.in_channels == self.out_channels
-
-    @property
     def macs(self) -> int:
         """Multiply-accumulates. Transposed convs: every input pixel meets every kernel tap."""
         if not self.is_conv_like:
@@ -232,19 +228,6 @@ class Workload:
         if path is not None:
             Path(path).write_text(text)
         return text
-
-    @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "Workload":
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            path = Path(text_or_path)
-            if not path.exists():
-                raise CoexploreError(f"file not found: {path}", field="workload")
-            text = path.read_text()
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise CoexploreError(f"not valid JSON ({exc})", field="workload") from exc
 
 
 def _op_to_dict(op: Op) -> dict:

@@ -182,12 +182,21 @@ def reference_names() -> list[str]:
     return list(REFERENCE_WORKLOADS)
 
 
+def is_reference(name: str) -> bool:
+    """Whether `name` spells a reference network ("ResNet-50", "resnet_50" and "resnet50" do)."""
+    return _key(name) in REFERENCE_WORKLOADS
+
+
 def get_reference(name: str, batch: int = 1) -> Workload:
     """The reference workload `name` at `batch`; a CoexploreError listing the names otherwise."""
-    key = str(name).strip().lower().replace("-", "").replace("_", "")
+    key = _key(name)
     if key not in REFERENCE_WORKLOADS:
         raise CoexploreError(f"unknown reference network {name!r}", field="net",
                              fix=f"use one of: {', '.join(REFERENCE_WORKLOADS)}")
     if batch < 1:
         raise CoexploreError(f"must be ≥ 1, got {batch}", field="batch")
     return REFERENCE_WORKLOADS[key](batch=batch)
+
+
+def _key(name: str) -> str:
+    return str(name).strip().lower().replace("-", "").replace("_", "")

@@ -1,6 +1,7 @@
-"""Structural comparison of two workloads: same ops, same shapes, same tensor graph; names ignored.
+"""Test helper: structural comparison of two workloads (same ops, shapes and tensor graph; names
+ignored).
 
-Used to check `lower(spec)` against `trace(build(spec))` and `from_onnx`, and traced twins against
+The tests check `lower(spec)` against `trace(build(spec))` and `from_onnx`, and traced twins against
 the hand-written reference workloads.
 """
 

@@ -1,0 +1,113 @@
+"""The design settings: every choice about the accelerator except the tiling it is explored over.
+
+One frozen model travels as-is: the search config's `hardware:` section (or `coexplore dse` flags)
+→ `explore(workload, device, settings)` → every `Design` it returns (`Design.settings`) → the trial
+record (the design's dict) → `Design(**record)`. `evaluate` reads a design's settings; the DSE
+honours every one of them, the limits included:
+
+- arithmetic and clock: `precision`, `clock_mhz` (None: the board's typical clock);
+- the cost model: `schedule` (overlap, Jiang et al.; roofline, Zhang FPGA'15), `double_buffer`,
+  `pipeline_overhead_cycles` (P), `ddr_efficiency`, and the overlap refinements `input_halo` and
+  `prologue_epilogue` (see `kernel.py`);
+- memory: `keep_skips_on_chip`, and `ports`, the port policy of the DSE — `auto` tries every maximal
+  power-of-two split and the shared port, `shared` only the one shared port, `I/W/O` (words per
+  cycle) only that split;
+- the DSE's limits: `max_macs` (cap on tm·tn) and `tile_shapes` (auto, square or all).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from coexplore.errors import CoexploreError, validation_error
+from coexplore.fpga.precision import PRECISIONS
+
+Schedule = Literal["overlap", "roofline"]
+SCHEDULES: tuple[str, ...] = ("overlap", "roofline")
+TILE_SHAPES: tuple[str, ...] = ("auto", "square", "all")
+PortWords = tuple[float, float, float]
+
+
+def parse_ports(text: str, where: str = "design.ports") -> PortWords | None:
+    """The one reader of port text: `shared` (or none) → None; `8/8/4` or `8x8x4` → (8.0, 8.0, 4.0)
+    words per cycle for the input, weight and output ports."""
+    try:
+        return port_words(text)
+    except ValueError as exc:
+        raise CoexploreError(str(exc), field=where, fix="e.g. ports=8/8/4 (words per cycle), or ports=shared") from None
+
+
+def port_words(value) -> PortWords | None:
+    """`parse_ports` for validators: text or three numbers; a ValueError says what is wrong."""
+    if isinstance(value, str):
+        raw = value.strip().lower()
+        if raw in ("shared", "none", ""):
+            return None
+        parts = raw.replace("x", "/").split("/")
+    else:
+        parts = list(value)
+    if len(parts) != 3:
+        raise ValueError(f"expected three widths in/weight/out, got {value!r}")
+    try:
+        widths = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected three numbers in/weight/out, got {value!r}") from None
+    if min(widths) <= 0:
+        raise ValueError("port widths must be > 0 words/cycle")
+    return widths  # type: ignore[return-value]
+
+
+class DesignSettings(BaseModel):
+    """What every design of an exploration shares (see the module docstring). Frozen.
+
+    Built from user input through `load_settings` (or a config), bad values are one CoexploreError
+    naming the field; no custom `__init__`, so a config that nests it keeps its own error context.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    precision: Literal["fp32", "int16", "int8"] = Field("int16", description="data type of the MAC array")
+    clock_mhz: float | None = Field(None, gt=0, description="None: the device's typical clock")
+    schedule: Schedule = Field("overlap", description="cost model: overlap (Jiang et al.) or roofline (Zhang)")
+    ports: Literal["auto", "shared"] | PortWords = Field(
+        "auto", description="DSE port policy: auto (every split and shared), shared, or one I/W/O split")
+    ddr_efficiency: float = Field(1.0, gt=0, le=1, description="fraction of the peak DDR bandwidth reached")
+    double_buffer: bool = Field(True, description="ping-pong buffers: loads overlap compute")
+    pipeline_overhead_cycles: int = Field(0, ge=0, description="P: pipeline fill per tile (Zhang FPGA'15)")
+    keep_skips_on_chip: bool = Field(False, description="hold skip tensors on chip when the memory allows")
+    input_halo: bool = Field(False, description="overlap refinement: load the K−S halo with each input tile")
+    prologue_epilogue: bool = Field(False, description="overlap refinement: first load / last store per layer")
+    max_macs: int | None = Field(None, ge=1, description="DSE limit: cap on tm·tn (None: the DSP budget)")
+    tile_shapes: Literal["auto", "square", "all"] = Field(
+        "auto", description="DSE tiles: square when every map is (auto), square, or all tr × tc")
+
+    @field_validator("precision", "schedule", "tile_shapes", mode="before")
+    @classmethod
+    def _known_name(cls, value, info):
+        allowed = {"precision": tuple(PRECISIONS), "schedule": SCHEDULES, "tile_shapes": TILE_SHAPES}[info.field_name]
+        name = str(value).lower()
+        if name not in allowed:
+            raise ValueError(f"unknown value {value!r}; use one of: {', '.join(allowed)}")
+        return name
+
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _port_policy(cls, value):
+        if isinstance(value, str) and value.strip().lower() in ("auto", "shared"):
+            return value.strip().lower()
+        return port_words(value) or "shared"
+
+    @property
+    def fixed_ports(self) -> PortWords | None:
+        """The one port split the policy names, or None (`auto`, `shared`)."""
+        return self.ports if isinstance(self.ports, tuple) else None
+
+
+def load_settings(data: dict, where: str = "settings") -> DesignSettings:
+    """Validate a mapping (a config section, a JSON record) with errors named after `where`."""
+    try:
+        return DesignSettings.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, where, model=DesignSettings) from None

@@ -31,21 +31,28 @@ TOPK = 5
 
 
 def hourglass_ops(stacks: int, order: int) -> list[tuple[str, str, str, float]]:
-    """(name, kind, shape, relative work) for a small Newell-style hourglass, in execution order."""
-    ops = [("stem.conv7", "conv", "3→64 7×7/2 128²", 9.0), ("stem.res1.conv1", "conv", "64→64 1×1 64²", 1.0),
+    """(name, kind, shape, relative work) for a small Newell-style hourglass, in execution order, named
+    as `coexplore.nets.lower` names its ops (the report's branch view reads the names)."""
+    ops = [("stem.conv", "conv", "3→64 7×7/2 128²", 9.0), ("stem.res1.conv1", "conv", "64→64 1×1 64²", 1.0),
            ("stem.res1.conv2", "conv", "64→64 3×3 64²", 4.0), ("stem.pool", "pool", "128 2×2 64²→32²", 0.4)]  # fmt: skip
     for s in range(stacks):
-        for level in range(order):
-            side = 32 >> level
-            for branch in ("up", "low"):
+        for level in range(1, order + 1):
+            side = 32 >> (level - 1)
+            for branch in ("up", "low1"):
+                if branch == "low1":
+                    ops.append((f"s{s}.hg.l{level}.pool", "pool", f"128 2×2 {side}²", 0.3 / level))
                 for j, (k, w) in enumerate([("1×1", 0.6), ("3×3", 2.2), ("1×1", 0.6)]):
-                    ops.append((f"hg{s}.l{level}.{branch}.conv{j + 1}", "conv", f"128 {k} {side}²", w / (level + 1)))
-            ops.append((f"hg{s}.l{level}.pool", "pool", f"128 2×2 {side}²", 0.3 / (level + 1)))
-        for level in reversed(range(order)):
-            side = 32 >> level
-            ops.append((f"hg{s}.l{level}.upsample", "upsample", f"128 ×2 {side // 2}²→{side}²", 0.5 / (level + 1)))
-            ops.append((f"hg{s}.l{level}.add", "add", f"128 {side}²", 0.6 / (level + 1)))
-        ops.append((f"hg{s}.heatmap", "conv", "128→16 1×1 32²", 0.3))
+                    ops.append((f"s{s}.hg.l{level}.{branch}.m0.conv{j + 1}", "conv", f"128 {k} {side}²", w / level))
+        ops.append((f"s{s}.hg.l{order}.bottom.m0.conv2", "conv", f"128 3×3 {32 >> order}²", 0.4))
+        for level in reversed(range(1, order + 1)):
+            side = 32 >> (level - 1)
+            ops.append((f"s{s}.hg.l{level}.low3.m0.conv2", "conv", f"128 3×3 {side // 2}²", 1.0 / level))
+            ops.append((f"skip s{s}.hg.l{level}.up.m0.conv3 → s{s}.hg.l{level}.add", "skip", f"128 {side}²", 0.2 / level))
+            ops.append((f"s{s}.hg.l{level}.upsample", "upsample", f"128 ×2 {side // 2}²→{side}²", 0.5 / level))
+            ops.append((f"s{s}.hg.l{level}.add", "add", f"128 {side}²", 0.6 / level))
+        ops.append((f"s{s}.head.pred", "conv", "128→16 1×1 32²", 0.3))
+        if s + 1 < stacks:
+            ops.append((f"s{s}.merge.feat", "conv", "128→128 1×1 32²", 0.5))
     return ops
 
 
@@ -59,7 +66,8 @@ def per_op_costs(total_scale: float, memory_share: float, rng: random.Random, st
         total_ms = max(compute_ms, memory_ms) * 1.02
         rows.append({"name": name, "kind": kind, "shape": shape, "compute_ms": round(compute_ms, 5),
                      "memory_ms": round(memory_ms, 5), "total_ms": round(total_ms, 5),
-                     "bottleneck": "compute" if compute_ms >= memory_ms else "memory"})  # fmt: skip
+                     "bottleneck": "compute" if compute_ms >= memory_ms else "memory",
+                     "macs": int(work * 2e6) if conv else 0, "traffic_bytes": round(work * 2e5 * rng.uniform(0.3, 3.0))})  # fmt: skip
     return rows
 
 

@@ -22,7 +22,7 @@ def report(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report's numbers and file paths as JSON.")] = False,
 ) -> None:
-    """Write RUN's self-contained report.html (opens offline) with CSV/JSON/PNG beside it; print the top-k table.
+    """Write RUN's report.html (opens offline; plotly.min.js beside it) with CSV/JSON/PNG; print the top-k table.
 
     Example: coexplore report runs/zcu102 --out /tmp/zcu102-report
     """

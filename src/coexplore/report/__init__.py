@@ -1,4 +1,4 @@
-"""coexplore.report: tables, plots and the self-contained HTML report of a search run.
+"""coexplore.report: tables, plots and the HTML report of a search run (opens offline, plotly.min.js beside it).
 
 Reads `RUN/results.json` through `coexplore.results` only (never the search, never torch).
 `write_report`/`build_report` load plotly and matplotlib on first use, so `check_consistency`

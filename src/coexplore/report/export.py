@@ -1,4 +1,5 @@
-"""The report's data files: CSV and Markdown tables, summary.json and the static PNGs."""
+"""The report's data files: CSV and Markdown tables (per-op and per-branch times of the best design
+included), summary.json and the static PNGs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from coexplore.report import static, tables
+from coexplore.report.branches import BRANCH_COLUMNS, time_by_branch
+from coexplore.report.plotly_asset import PLOTLY_FILE, copy_plotly
 from coexplore.results import RunResults
 
 REPORT_FILE = "report.html"
@@ -38,9 +41,11 @@ def write_data_files(results: RunResults, out_dir: Path, warnings: list[str]) ->
                                             tables.PER_OP_COLUMNS),  # fmt: skip
         "per_op_baseline.csv": tables.write_csv(out_dir / "per_op_baseline.csv",
                                                 tables.per_op_rows(results.baseline), tables.PER_OP_COLUMNS),  # fmt: skip
+        "branches_best.csv": tables.write_csv(out_dir / "branches_best.csv", time_by_branch(best), BRANCH_COLUMNS),
         "pareto.png": static.write_pareto_png(results, out_dir / "pareto.png"),
         "breakdown.png": static.write_breakdown_png(results, out_dir / "breakdown.png"),
     }
+    files[PLOTLY_FILE] = copy_plotly(out_dir)  # the page's plotting library, loaded from beside it
     files["topk.md"] = out_dir / "topk.md"
     files["topk.md"].write_text(tables.topk_markdown(results), encoding="utf-8")
     files["summary.json"] = out_dir / "summary.json"

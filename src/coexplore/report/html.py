@@ -1,8 +1,10 @@
-"""`report.html`: one self-contained page (plotly.js inline, no CDN) plus the same data as files.
+"""`report.html`: one page that opens offline, plus the same data as files.
 
-`write_report(run_dir)` writes into the run folder (or `out`): report.html and, through `export`,
-topk.csv, topk.md, trials.csv, strategies.csv, per_op_best.csv, per_op_baseline.csv, summary.json,
-pareto.png and breakdown.png. The page opens offline; every table on it is also a CSV next to it.
+`write_report(run_dir)` writes into the run folder (or `out`): report.html, plotly.min.js (the
+plotting library, copied from the installed plotly package and loaded by the page from beside it:
+the page itself stays small, nothing is fetched) and, through `export`, topk.csv, topk.md,
+trials.csv, strategies.csv, per_op_best.csv, per_op_baseline.csv, branches_best.csv, summary.json,
+pareto.png and breakdown.png. Every table on the page is also a CSV next to it.
 """
 
 from __future__ import annotations
@@ -15,18 +17,28 @@ from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from coexplore.errors import CoexploreError
-from coexplore.report import fmt, plots, tables
+from coexplore.report import fmt, plots, plots_time, tables
+from coexplore.report.html_tables import (
+    branch_table,
+    comparison_table,
+    slowest_layers,
+    strategy_table,
+    tone,
+    topk_table,
+    trials_table,
+)
+from coexplore.report.plotly_asset import PLOTLY_FILE
+from coexplore.report.branches import OTHER, time_by_branch
+from coexplore.report.roofline import roofline
 from coexplore.report.consistency import check_consistency
 from coexplore.report.export import REPORT_FILE, write_data_files
 from coexplore.report.page import PAGE_CSS, PAGE_JS
-from coexplore.results import RunResults, load_results, results_path, write_text_atomic
+from coexplore.results import RunResults, TrialRecord, load_results, results_path, write_text_atomic
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
                   "toImageButtonOptions": {"format": "svg", "scale": 1}}  # fmt: skip
-_SLOWEST_LAYERS_SHOWN = 10
 
 
 @dataclass
@@ -72,13 +84,13 @@ def render_html(results: RunResults, warnings: list[str], files: dict[str, Path]
         _header(results),
         _headline(results),
         _warnings(warnings),
-        _section("Top designs vs the baseline", _topk_intro(results), _topk_table(results),
+        _section("Top designs vs the baseline", _topk_intro(results), topk_table(results),
                  _figure(plots.topk_bars_figure(results)) if results.topk.rows else ""),  # fmt: skip
         _section("Accuracy vs latency", _pareto_intro(results), _figure(plots.pareto_figure(results))),
         _section("Where the time goes", *_time_parts(results)),  # fmt: skip
-        _section("Strategies", _strategy_table(results), _figure(plots.progress_figure(results)),
-                 _key_values("Sequential vs co-exploration", results.sequential_vs_coexplore)),  # fmt: skip
-        _section("All trials", _trials_table(results)),
+        _section("Strategies", strategy_table(results), _figure(plots.progress_figure(results)),
+                 comparison_table(results)),
+        _section("All trials", trials_table(results)),
         _section("Files", _files(files), _config(results)),
     ]
     title = f"coexplore report — {escape(results.name)}"
@@ -87,11 +99,19 @@ def render_html(results: RunResults, warnings: list[str], files: dict[str, Path]
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>"
         f"<style>{PAGE_CSS}</style>"
         "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
-        f"<script>{get_plotlyjs()}</script></head><body><main>"
+        f'<script src="{PLOTLY_FILE}" charset="utf-8"></script></head><body><main>{_no_plotly_notice()}'
+
         + "\n".join(s for s in sections if s)
         + f"<footer>written by coexplore {escape(_version())} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
         f"from results.json</footer></main><script>{PAGE_JS}</script></body></html>\n"
     )
+
+
+def _no_plotly_notice() -> str:
+    """Shown only when plotly.min.js is not beside the page (e.g. report.html copied on its own)."""
+    return (f'<div class="warn" id="no-plotly" style="display:none">The plots need {PLOTLY_FILE} beside this page: '
+            "copy the whole report folder, not report.html alone.</div>"
+            "<script>if (!window.Plotly) document.getElementById('no-plotly').style.display = 'block';</script>")
 
 
 def _version() -> str:
@@ -118,7 +138,7 @@ def _section(title: str, *parts: str) -> str:
 def _header(results: RunResults) -> str:
     device = results.device
     chips = [("device", results.device_name)]
-    for key, label in [("dsp", "DSP"), ("bram18", "BRAM18"), ("ddr_gbps", "DDR GB/s"), ("clock_mhz", "MHz")]:
+    for key, label in [("dsp", "DSP"), ("bram18", "BRAM18"), ("bandwidth_gbps", "DDR GB/s"), ("clock_mhz", "MHz")]:
         if key in device:
             chips.append((label, fmt.num(device[key], 1)))
     chips += [
@@ -148,7 +168,7 @@ def _headline(results: RunResults) -> str:
         total = average["total_faster_pct"]
         cards.append(_card(fmt.pct(total), f"top-{k} average: total latency vs baseline",
                            f"computation {fmt.pct(average['compute_faster_pct'])}, memory {fmt.pct(average['memory_faster_pct'])}",
-                           _tone(total, True)))  # fmt: skip
+                           tone(total, True)))  # fmt: skip
         loss = average["accuracy_loss"]
         cards.append(_card(f"{fmt.points(loss)} pt", f"top-{k} average accuracy loss",
                            f"baseline {fmt.acc(results.baseline.accuracy)} {results.metric}",
@@ -161,13 +181,26 @@ def _headline(results: RunResults) -> str:
         rejected = sum(t.status == "rejected_hw" for t in results.strategies[strategy].trials)
         cards.append(_card(str(rejected), "candidates rejected by hardware before training",
                            f"{strategy}: {results.strategies[strategy].trainings} trainings"))  # fmt: skip
-    gpu_hours = sum(s.gpu_hours for s in results.strategies.values())
-    train_s = sum(s.train_seconds for s in results.strategies.values())
-    if gpu_hours > 0:
-        cards.append(_card(f"{gpu_hours:.2f}", "GPU-hours, all strategies", f"{fmt.seconds(train_s)} of training"))
-    else:  # a CPU run: GPU-hours would read as "free"
-        cards.append(_card(fmt.seconds(train_s), "training time, all strategies", "on CPU (0 GPU-hours)"))
+    cards.append(_training_card(results))
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _training_card(results: RunResults) -> str:
+    """What training cost: GPU-hours, or CPU time; a replay trained nothing and says so."""
+    trials = [t for s in results.strategies.values() for t in s.trials]
+    trained_s = tables.seconds_by_source(trials, "trained")
+    replayed_s = tables.seconds_by_source(trials, "table")
+    # GPU-hours from the records trained now: a table built on a GPU does not make its replay cost any
+    gpu_hours = sum(t.train_seconds for t in trials if t.evaluation == "trained"
+                    and (t.train_device or "").startswith("cuda")) / 3600.0  # fmt: skip
+    replay_note = (f"; {fmt.seconds(replayed_s)} replayed from a tabular benchmark (its training time when the "
+                   "table was built)") if replayed_s else ""  # fmt: skip
+    if gpu_hours > 0:
+        return _card(f"{gpu_hours:.2f}", "GPU-hours, all strategies", f"{fmt.seconds(trained_s)} trained now{replay_note}")
+    if replayed_s and not trained_s:
+        return _card("0 s", "trained in this run: a replay",
+                     f"accuracies looked up in a tabular benchmark, whose trainings took {fmt.seconds(replayed_s)}")  # fmt: skip
+    return _card(fmt.seconds(trained_s), "training time, all strategies", f"on CPU (0 GPU-hours){replay_note}")
 
 
 def _warnings(warnings: list[str]) -> str:
@@ -180,9 +213,11 @@ def _warnings(warnings: list[str]) -> str:
 def _topk_intro(results: RunResults) -> str:
     if not results.topk.rows:
         return (f'<p class="intro">No top-k designs: the <b>{escape(results.topk.strategy)}</b> search found no '
-                "feasible design to compare with the baseline (see the trials below for why).</p>")
-    return (f'<p class="intro">The top {len(results.topk.rows)} <b>{escape(results.topk.strategy)}</b> designs by the '
-            "study's ranking, against the baseline network on its own best hardware for this board. "
+                "feasible design within the accuracy loss of the baseline (see the trials below for why).</p>")
+    within = "" if results.topk.max_accuracy_loss is None else f" within {results.topk.max_accuracy_loss:g} point(s)"
+    return (f'<p class="intro">The {len(results.topk.rows)} fastest <b>{escape(results.topk.strategy)}</b> designs'
+            f"{within} of the baseline's accuracy, against the baseline network on its own best hardware for this "
+            "board. "
             "% faster = 100·(baseline − design)/baseline for computation, memory access and total time, as in "
             "Qiu et al. (ICET 2021); accuracy loss is in points (positive = worse than the baseline).</p>")  # fmt: skip
 
@@ -194,9 +229,45 @@ def _time_parts(results: RunResults) -> list[str]:
                 "per-layer breakdown; the search keeps them for the baseline and the top-k designs.</p>"]
     return [
         _breakdown_intro(), _figure(plots.breakdown_figure(results)),
-        '<div class="two"><div><h3>Time by layer kind, ms</h3>' + _figure(plots.kind_figure(results)) + "</div>"
-        + _slowest_layers(results) + "</div>",
+        *_branch_parts(best),
+        '<div class="two"><div><h3>Time by op kind, ms</h3>' + _figure(plots.kind_figure(results)) + "</div>"
+        + slowest_layers(results) + "</div>",
+        *_roofline_parts(results, best),
     ]  # fmt: skip
+
+
+def _branch_parts(best: TrialRecord | None) -> list[str]:
+    rows = time_by_branch(best)
+    if not rows or all(r["branch"] == OTHER for r in rows):
+        return []  # not an hourglass: its ops have no branches
+    return [
+        f"<h3>Time by hourglass branch: best design #{best.number}</h3>"  # type: ignore[union-attr]
+        '<p class="intro">Which part of the network the time goes to, from the op names of the lowered workload '
+        "(<code>coexplore net show</code>): the stem; per level of each hourglass the <i>skip</i> path (the box "
+        "kept at full resolution), the <i>down</i> path (pool and the box below it), the innermost <i>bottom</i> "
+        "box, and the <i>up</i> path (upsample and the add that merges the skip); the heatmap <i>head</i> and the "
+        "<i>merge</i> into the next stack. Skip read-backs from DRAM count where they are read.</p>",
+        '<div class="two"><div>' + _figure(plots_time.branch_figure(rows, "summed over the stacks")) + "</div><div>"
+        + branch_table(best) + '<p class="note">ms per branch and stack; the shading is the share of the '
+        "network's time. Hover a cell for its compute / memory split.</p></div></div>",
+    ]  # fmt: skip
+
+
+def _roofline_parts(results: RunResults, best: TrialRecord | None) -> list[str]:
+    roof = roofline(best, results.device, results.precision)
+    if roof is None or not roof.points:
+        return ['<p class="note">No roofline: the per-op costs of this run predate the MAC and DRAM-byte columns '
+                "(rebuild results.json with <code>coexplore results RUN</code>).</p>"] if best is not None else []  # fmt: skip
+    unplotted = (f" The {roof.unplotted_ops} ops without MACs (pool, upsample, add, skip read-backs; "
+                 f"{fmt.ms(roof.unplotted_ms)} ms) have no point.") if roof.unplotted_ops else ""  # fmt: skip
+    return [
+        f"<h3>Roofline of the best design (#{best.number})</h3>"  # type: ignore[union-attr]
+        '<p class="intro">Each conv layer at its operational intensity (operations per byte moved to or from '
+        "DRAM on this design) and the performance it attains (2 × MACs / its time). A layer left of the ridge is "
+        "limited by the DRAM slope, right of it by the MAC array; the gap to the roof is lost to tiling, ragged "
+        f"edges and stalls. Dot size: the layer's time.{unplotted}</p>",
+        _figure(plots_time.roofline_figure(roof)),
+    ]
 
 
 def _pareto_intro(results: RunResults) -> str:
@@ -212,175 +283,6 @@ def _breakdown_intro() -> str:
             "the same scale. Each bar is the layer's total time: dark blue is computation of a compute-bound "
             "layer, light blue computation hidden under memory traffic, orange the memory time that computation "
             "does not hide. Hover a bar for the layer's name, shape and raw compute / memory / total times.</p>")
-
-
-def _cell(value: Any, text: str | None = None, cls: str = "") -> str:
-    sort_value = "" if value is None else value
-    if isinstance(sort_value, bool):
-        sort_value = int(sort_value)
-    shown = escape(text if text is not None else ("" if value is None else str(value)))
-    class_attr = f' class="{cls}"' if cls else ""
-    return f'<td data-v="{escape(str(sort_value))}"{class_attr}>{shown}</td>'
-
-
-def _table(headers: list[str], body_rows: list[str], cls: str = "", table_id: str = "", tall: bool = False,
-           text_cols: tuple[int, ...] = ()) -> str:
-    """A sortable table; `text_cols` are left-aligned like their (text) cells."""
-    head = "".join(f'<th class="l">{escape(h)}</th>' if i in text_cols else f"<th>{escape(h)}</th>"
-                   for i, h in enumerate(headers))  # fmt: skip
-    id_attr = f' id="{table_id}"' if table_id else ""
-    wrap = "table-wrap tall" if tall else "table-wrap"
-    return (f'<div class="{wrap}"><table class="sortable {cls}"{id_attr}><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body_rows)}</tbody></table></div>")  # fmt: skip
-
-
-def _tone(value: float | None, positive_is_good: bool, *, good: str = "good", bad: str = "bad") -> str:
-    """The CSS class of a signed figure: `good` on the good side of 0, `bad` on the other, none when missing."""
-    if value is None:
-        return ""
-    return good if (value > 0) == positive_is_good else bad
-
-
-def _pct_cell(value: float | None, skip: bool) -> str:
-    if skip:
-        return _cell(None, "")
-    return _cell(value, fmt.pct(value), "pos" if value and value > 0 else "neg" if value and value < 0 else "")
-
-
-def _topk_table(results: RunResults) -> str:
-    headers = ["", "trial", "network", "accelerator", results.metric, "acc. loss", "compute ms", "faster",
-               "memory ms", "faster", "total ms", "faster"]  # fmt: skip
-    body = []
-    for row in tables.topk_rows(results):
-        base = row["row"] == "baseline"
-        loss = row["accuracy_loss"]
-        cls = "summary" if row["row"] in ("baseline", "average") else ""
-        body.append(f'<tr class="{cls}">' + "".join([
-            _cell(row["row"]), _cell(row["number"]), _cell(row["spec"], cls="mono"),
-            _cell(row["design_str"], cls="mono small"), _cell(row["accuracy"], fmt.acc(row["accuracy"])),
-            _cell(loss, "" if base else fmt.points(loss), "" if base else _tone(loss, False, good="pos", bad="neg")),
-            _cell(row["compute_ms"], fmt.ms(row["compute_ms"])), _pct_cell(row["compute_faster_pct"], base),
-            _cell(row["memory_ms"], fmt.ms(row["memory_ms"])), _pct_cell(row["memory_faster_pct"], base),
-            _cell(row["total_ms"], fmt.ms(row["total_ms"])), _pct_cell(row["total_faster_pct"], base),
-        ]) + "</tr>")  # fmt: skip
-    if results.topk.rows:
-        paper = tables.PAPER_TOP5_AVERAGE
-        body.append('<tr class="paper">' + "".join([
-            _cell("paper"), _cell(None), f'<td colspan="2">{escape(paper["label"])} (for context; other board and network)</td>',
-            _cell(None), _cell(paper["accuracy_loss"], fmt.points(paper["accuracy_loss"])),
-            _cell(None), _cell(paper["compute_faster_pct"], fmt.pct(paper["compute_faster_pct"])),
-            _cell(None), _cell(paper["memory_faster_pct"], fmt.pct(paper["memory_faster_pct"])),
-            _cell(None), _cell(paper["total_faster_pct"], fmt.pct(paper["total_faster_pct"])),
-        ]) + "</tr>")  # fmt: skip
-    else:
-        body.append('<tr><td colspan="12">no feasible design in the top-k block</td></tr>')
-    return _table(headers, body, "topk", text_cols=(2, 3))
-
-
-def _strategy_table(results: RunResults) -> str:
-    headers = ["strategy", "trials", "complete", "hw-rejected", "failed", "pruned", "feasible", "trainings",
-               "training", "GPU-h", "hypervolume", "front size", f"best feasible {results.metric}",
-               "its total ms", "fastest feasible ms"]  # fmt: skip
-    body = []
-    for row in tables.strategy_rows(results):
-        body.append("<tr>" + "".join([
-            _cell(row["strategy"], cls="strategy"), _cell(row["trials"]), _cell(row["complete"]),
-            _cell(row["rejected_hw"]), _cell(row["failed"]), _cell(row["pruned"]), _cell(row["feasible"]),
-            _cell(row["trainings"]), _cell(row["train_seconds"], fmt.seconds(row["train_seconds"])),
-            _cell(row["gpu_hours"], f"{row['gpu_hours']:.2f}"), _cell(row["hypervolume"], f"{row['hypervolume']:.4g}"),
-            _cell(row["pareto_size"]), _cell(row["best_feasible_accuracy"], fmt.acc(row["best_feasible_accuracy"])),
-            _cell(row["best_feasible_total_ms"], fmt.ms(row["best_feasible_total_ms"])),
-            _cell(row["fastest_feasible_total_ms"], fmt.ms(row["fastest_feasible_total_ms"])),
-        ]) + "</tr>")  # fmt: skip
-    ref = results.hypervolume_reference
-    note = (f'<p class="note">Hypervolume: area dominated by the feasible front, bounded by the reference point '
-            f"({fmt.acc(ref.accuracy)} % {escape(results.metric)}, {fmt.ms(ref.total_ms)} ms); larger is better. "
-            "Trainings exclude hardware-rejected candidates and cache hits.</p>")  # fmt: skip
-    return _table(headers, body, "strategies") + note
-
-
-def _slowest_layers(results: RunResults) -> str:
-    best = tables.best_design(results)
-    rows = sorted(tables.per_op_rows(best), key=lambda r: -r["total_ms"])[:_SLOWEST_LAYERS_SHOWN]
-    if not rows:
-        return '<div><p class="note">No per-op costs stored for the best design.</p></div>'
-    body = ["<tr>" + "".join([
-        _cell(r["name"], cls="mono small"), _cell(r["kind"], cls="l"), _cell(r["shape"], cls="small"),
-        _cell(r["compute_ms"], fmt.ms(r["compute_ms"])), _cell(r["memory_ms"], fmt.ms(r["memory_ms"])),
-        _cell(r["total_ms"], fmt.ms(r["total_ms"])), _cell(r["share_of_total_pct"], f"{r['share_of_total_pct']:.1f} %"),
-        _cell(r["bottleneck"], cls="mem" if tables.is_memory_bound(r["bottleneck"], r["compute_ms"], r["memory_ms"]) else "cmp"),
-    ]) + "</tr>" for r in rows]  # fmt: skip
-    title = f"<h3>Slowest {len(rows)} layers of the best design (#{best.number}), ms</h3>"  # type: ignore[union-attr]
-    headers = ["layer", "kind", "shape", "compute", "memory", "total", "share", "bound by"]
-    return "<div>" + title + _table(headers, body, "compact", text_cols=(1, 2)) + "</div>"
-
-
-def _trials_table(results: RunResults) -> str:
-    headers = ["strategy", "#", "status", "feasible", "front", "top-k", results.metric, "compute ms", "memory ms",
-               "total ms", "DSP", "BRAM18", "GB/s", "fits", "train s", "device", "cached", "network",
-               "accelerator", "reason"]  # fmt: skip
-    body = []
-    for r in tables.trial_rows(results):
-        body.append(f'<tr data-status="{escape(r["status"])}">' + "".join([
-            _cell(r["strategy"], cls="strategy"), _cell(r["number"]), _cell(r["status"], cls=f"status {r['status']}"),
-            _cell(r["feasible"], "yes" if r["feasible"] else "no"), _cell(r["pareto"], "★" if r["pareto"] else ""),
-            _cell(r["topk_rank"], f"#{r['topk_rank']}" if r["topk_rank"] else ""),
-            _cell(r["accuracy"], fmt.acc(r["accuracy"])), _cell(r["compute_ms"], fmt.ms(r["compute_ms"])),
-            _cell(r["memory_ms"], fmt.ms(r["memory_ms"])), _cell(r["total_ms"], fmt.ms(r["total_ms"])),
-            _cell(r["dsp"], fmt.num(r["dsp"])), _cell(r["bram18"], fmt.num(r["bram18"])),
-            _cell(r["bandwidth_gbps"], fmt.num(r["bandwidth_gbps"])),
-            _cell(r["fits"], {True: "yes", False: "no", None: "–"}[r["fits"]]),
-            _cell(r["train_seconds"], f"{r['train_seconds']:.0f}"), _cell(r["train_device"]),
-            _cell(r["cached"], "yes" if r["cached"] else ""), _cell(r["spec"], cls="mono"),
-            _cell(r["design_str"], cls="mono small"), _cell(r["reason"], cls="small"),
-        ]) + "</tr>")  # fmt: skip
-    controls = ('<div class="controls"><input type="search" id="trial-filter" placeholder="filter trials '
-                '(e.g. coexplore, rejected_hw, hg-s2)…" aria-label="filter trials"> '
-                f'<span id="trial-count">{len(body)} trials</span> · click a column header to sort</div>')  # fmt: skip
-    return controls + _table(headers, body, "trials", "trials", tall=True, text_cols=(2, 17, 18, 19))
-
-
-def _key_values(title: str, data: dict[str, Any]) -> str:
-    """A free-form summary: per-strategy dicts side by side, then the remaining scalars."""
-    if not data:
-        return ""
-    columns = [k for k, v in data.items() if isinstance(v, dict)]
-    flat_columns = {c: _flatten(data[c]) for c in columns}
-    keys = list(dict.fromkeys(k for c in columns for k in flat_columns[c]))
-    html = f"<h3>{escape(title)}</h3>"
-    if columns:
-        head = "<tr><th></th>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr>"
-        body = "".join(
-            f"<tr><th>{escape(k)}</th>" + "".join(f"<td>{escape(_plain(flat_columns[c].get(k)))}</td>" for c in columns)
-            + "</tr>" for k in keys
-        )  # fmt: skip
-        html += f'<div class="table-wrap"><table class="kv"><thead>{head}</thead><tbody>{body}</tbody></table></div>'
-    scalars = {k: v for k, v in data.items() if k not in columns}
-    if scalars:
-        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(_plain(v))}</td></tr>" for k, v in scalars.items())
-        html += f'<div class="table-wrap"><table class="kv">{rows}</table></div>'
-    return html
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return fmt.MISSING
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value)
-    return str(value)
 
 
 def _files(files: dict[str, Path]) -> str:

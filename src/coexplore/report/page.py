@@ -58,6 +58,11 @@ table.kv td { text-align: right; }
 table.kv thead th { color: var(--fg); text-align: right; }
 .controls { margin: 4px 0 8px; color: var(--muted); }
 .controls input { width: 360px; max-width: 100%; padding: 5px 10px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+table.compare { width: auto; min-width: 60%; }
+table.compare th.l { font-weight: 600; color: var(--fg); position: static; background: none; }
+table.compare th.sub { font-weight: 400; color: var(--muted); padding-left: 20px; }
+table.compare tr.group th { padding-top: 12px; border-bottom: 1px solid var(--line); }
+table.compare td { min-width: 16ch; }
 ul.files { columns: 3; } details pre { background: var(--bg); padding: 10px; border-radius: 6px; max-height: 360px; overflow: auto; }
 footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 20px; }
 """

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from coexplore.report import fmt
+from coexplore.report.axes import AxisRange, robust_range, spread_labels
 from coexplore.report.progress import progress
 from coexplore.report.tables import (
     best_design,
@@ -42,7 +43,7 @@ def strategy_color(name: str, names: list[str]) -> str:
     return _EXTRA_COLORS[others.index(name) % len(_EXTRA_COLORS)] if name in others else _EXTRA_COLORS[0]
 
 
-def _style(fig: go.Figure, height: int, top_px: int = 50) -> go.Figure:
+def style(fig: go.Figure, height: int, top_px: int = 50) -> go.Figure:
     """Shared look; the legend sits in the top margin (`top_px`), above any subplot titles."""
     fig.update_layout(
         template="plotly_white", height=height, font=_FONT, margin=dict(l=70, r=30, t=top_px, b=60),
@@ -118,15 +119,17 @@ def pareto_figure(results: RunResults) -> go.Figure:
         x=[None], y=[None], mode="markers", name="infeasible (hollow)",
         marker=dict(symbol="circle-open", size=9, color="#6e7781", line=dict(width=1.5)),
     ), row=1, col=1)  # fmt: skip
-    _mark_topk(fig, results)
+    x_range, y_range = pareto_ranges(results)
+    _mark_topk(fig, results, x_range, y_range)
     _mark_baseline(fig, results)
     _add_limits(fig, results, rows="all" if has_strip else 1)
+    _mark_cut_points(fig, results, x_range, y_range)
     fig.update_xaxes(title_text="total latency on the board (ms)", row=2 if has_strip else 1, col=1)
     fig.update_yaxes(title_text=f"accuracy ({results.metric}, %)", row=1, col=1)
     if has_strip:
         fig.update_yaxes(title_text="no accuracy", title_font_size=11, row=2, col=1, categoryorder="array",
                          categoryarray=list(reversed(names)))  # fmt: skip
-    return _style(fig, 620 if has_strip else 540)
+    return style(fig, 620 if has_strip else 540)
 
 
 def has_unscored_trials(results: RunResults) -> bool:
@@ -142,13 +145,78 @@ def _front_records(results: RunResults, strategy: str) -> list[TrialRecord]:
     )
 
 
-def _mark_topk(fig: go.Figure, results: RunResults) -> None:
+def pareto_ranges(results: RunResults) -> tuple[AxisRange | None, AxisRange | None]:
+    """Latency and accuracy ranges without far outliers; the budget, floor, baseline and top-k stay in."""
+    trials = [t for s in results.strategies.values() for t in s.trials]
+    base, top = results.baseline, results.topk.rows
+    x_range = robust_range([t.total_ms for t in trials if t.total_ms is not None],
+                           (results.latency_budget_ms, base.total_ms, *(r.total_ms for r in top)), floor=0.0)  # fmt: skip
+    y_range = robust_range([t.accuracy for t in trials if t.accuracy is not None],
+                           (results.accuracy_floor, base.accuracy, *(r.accuracy for r in top)))  # fmt: skip
+    return x_range, y_range
+
+
+def _span(values: list[float], axis: AxisRange | None) -> tuple[float, float]:
+    if axis is not None:
+        return axis.low, axis.high
+    return (min(values), max(values)) if values else (0.0, 1.0)
+
+
+def _mark_cut_points(fig: go.Figure, results: RunResults, x_range: AxisRange | None, y_range: AxisRange | None) -> None:
+    """Clip the axes to `x_range`/`y_range`; each trial beyond them becomes an arrow at the edge."""
+    if x_range is None and y_range is None:
+        return
+    scored = [t for s in results.strategies.values() for t in s.trials if t.accuracy is not None and t.total_ms is not None]
+    x_span = _span([t.total_ms for t in scored], x_range)  # type: ignore[misc]
+    y_span = _span([t.accuracy for t in scored], y_range)  # type: ignore[misc]
+    cut = [t for t in scored if edge_arrow(t, x_span, y_span)]
+    if x_range is not None:
+        fig.update_xaxes(range=[x_range.low, x_range.high])
+    if y_range is not None:
+        fig.update_yaxes(range=[y_range.low, y_range.high], row=1, col=1)
+    if cut:
+        inset_x, inset_y = 0.012 * (x_span[1] - x_span[0]), 0.02 * (y_span[1] - y_span[0])
+        fig.add_trace(go.Scatter(
+            x=[min(max(t.total_ms, x_span[0] + inset_x), x_span[1] - inset_x) for t in cut],  # type: ignore[type-var]
+            y=[min(max(t.accuracy, y_span[0] + inset_y), y_span[1] - inset_y) for t in cut],  # type: ignore[type-var]
+            mode="markers", name=f"off the axes ({len(cut)}, arrow at the edge)",
+            marker=dict(size=13, color="#6e7781", symbol=[edge_arrow(t, x_span, y_span) for t in cut]),
+            hovertext=[_hover(t, results.metric) for t in cut], hoverinfo="text",
+        ), row=1, col=1)  # fmt: skip
+    notes = []
+    if x_range is not None and x_range.above:
+        notes.append(f"{len(x_range.above)} beyond {fmt.ms(x_range.high)} ms (up to {fmt.ms(max(x_range.above))} ms) ▶")
+    if y_range is not None and y_range.below:
+        notes.append(f"{len(y_range.below)} below {fmt.acc(y_range.low)} (down to {fmt.acc(min(y_range.below))}) ▼")
+    if notes:
+        # under the plot, right of the centred axis title: inside the plot it would cover points or labels
+        fig.add_annotation(x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="top", yshift=-36,
+                           text="off the axes: " + "; ".join(notes), showarrow=False, font=dict(size=11, color="#59636e"),
+                           bgcolor="rgba(255,255,255,0.85)")  # fmt: skip
+
+
+def edge_arrow(trial: TrialRecord, x_span: tuple[float, float], y_span: tuple[float, float]) -> str:
+    """The plotly symbol pointing where an off-axis trial lies; "" for a trial inside the axes."""
+    if trial.total_ms > x_span[1]:  # type: ignore[operator]
+        return "triangle-right"
+    if trial.total_ms < x_span[0]:  # type: ignore[operator]
+        return "triangle-left"
+    if trial.accuracy < y_span[0]:  # type: ignore[operator]
+        return "triangle-down"
+    return "triangle-up" if trial.accuracy > y_span[1] else ""  # type: ignore[operator]
+
+
+def _mark_topk(fig: go.Figure, results: RunResults, x_range: AxisRange | None, y_range: AxisRange | None) -> None:
     rows = results.topk.rows
     if not rows:
         return
+    scored = [t for s in results.strategies.values() for t in s.trials if t.accuracy is not None and t.total_ms is not None]
+    x_span = _span([t.total_ms for t in scored], x_range)  # type: ignore[misc]
+    y_span = _span([t.accuracy for t in scored], y_range)  # type: ignore[misc]
+    positions = spread_labels([(r.total_ms, r.accuracy) for r in rows], x_span, y_span)
     fig.add_trace(go.Scatter(
         x=[r.total_ms for r in rows], y=[r.accuracy for r in rows], mode="markers+text",
-        text=[f"#{i}" for i in range(1, len(rows) + 1)], textposition="top center", textfont=dict(size=11),
+        text=[f"#{i}" for i in range(1, len(rows) + 1)], textposition=positions, textfont=dict(size=11),
         marker=dict(size=17, symbol="circle-open", color="#1f2328", line=dict(width=1.5)),
         name=f"top-{len(rows)} ({results.topk.strategy})", hoverinfo="skip",
     ), row=1, col=1)  # fmt: skip
@@ -168,8 +236,10 @@ def _mark_baseline(fig: go.Figure, results: RunResults) -> None:
 def _add_limits(fig: go.Figure, results: RunResults, rows: str | int) -> None:
     if results.latency_budget_ms is not None:
         fig.add_vline(x=results.latency_budget_ms, line=dict(color=BUDGET_COLOR, dash="dash", width=1.5), row=rows, col=1)
+        # left of the line: the budget often sits at the right edge of the clipped axis
         fig.add_annotation(x=results.latency_budget_ms, y=1, yref="paper", text=f"budget {fmt.ms(results.latency_budget_ms)} ms",
-                           showarrow=False, xanchor="left", yanchor="top", xshift=4, font=dict(color=BUDGET_COLOR))  # fmt: skip
+                           showarrow=False, xanchor="right", yanchor="top", xshift=-4, font=dict(color=BUDGET_COLOR),
+                           bgcolor="rgba(255,255,255,0.8)")  # fmt: skip
     if results.accuracy_floor is not None:
         fig.add_hline(y=results.accuracy_floor, line=dict(color="#6e7781", dash="dot", width=1), row=1, col=1,
                       annotation_text=f"accuracy floor {fmt.acc(results.accuracy_floor)}", annotation_position="bottom right")  # fmt: skip
@@ -219,7 +289,7 @@ def breakdown_figure(results: RunResults) -> go.Figure:
     fig.update_yaxes(title_text="ms", matches="y")
     fig.update_xaxes(title_text="layer (execution order; hover for name and shape)", row=2, col=1)
     fig.update_xaxes(showticklabels=False)
-    return _style(fig, 680, top_px=90)
+    return style(fig, 680, top_px=90)
 
 
 def _panel_title(record: TrialRecord | None, label: str) -> str:
@@ -254,7 +324,7 @@ def kind_figure(results: RunResults) -> go.Figure:
         ))  # fmt: skip
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="ms (sum over the layers of that kind)")
-    return _style(fig, 150 + 34 * 2 * max(len(kinds), 1))
+    return style(fig, 150 + 34 * 2 * max(len(kinds), 1))
 
 
 # --- top-k vs baseline -------------------------------------------------------------------------
@@ -276,7 +346,7 @@ def topk_bars_figure(results: RunResults) -> go.Figure:
         ))  # fmt: skip
     fig.update_layout(barmode="group", bargroupgap=0.05)
     fig.update_yaxes(title_text="ms on the board")
-    return _style(fig, 440)
+    return style(fig, 440)
 
 
 # --- search progress ---------------------------------------------------------------------------
@@ -306,4 +376,4 @@ def progress_figure(results: RunResults) -> go.Figure:
         fig.add_hline(y=results.baseline.accuracy, line=dict(color=BASELINE_COLOR, dash="dot", width=1), row=1, col=2,
                       annotation_text="baseline", annotation_position="bottom right")  # fmt: skip
     fig.update_xaxes(title_text="trainings (hardware-rejected and cached trials are free)")
-    return _style(fig, 440, top_px=90)
+    return style(fig, 440, top_px=90)

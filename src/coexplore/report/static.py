@@ -19,6 +19,8 @@ from coexplore.report.plots import (
     COMPUTE_COLOR,
     HIDDEN_COMPUTE_COLOR,
     MEMORY_COLOR,
+    edge_arrow,
+    pareto_ranges,
     strategy_color,
 )
 from coexplore.report.tables import best_design, is_memory_bound, memory_bound_summary, ordered_strategies, time_split
@@ -26,6 +28,7 @@ from coexplore.results import RunResults, TrialRecord
 
 PNG_DPI = 150
 HEADROOM = 1.12  # room above the tallest bar for the design label
+_MPL_ARROWS = {"triangle-right": ">", "triangle-left": "<", "triangle-down": "v", "triangle-up": "^"}
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -65,12 +68,34 @@ def write_pareto_png(results: RunResults, path: Path) -> Path:
                    label=f"budget {fmt.ms(results.latency_budget_ms)} ms")  # fmt: skip
     if results.accuracy_floor is not None:
         ax.axhline(results.accuracy_floor, color="#6e7781", ls=":", lw=1, label="accuracy floor")
+    _clip_outliers(ax, results)
     ax.set_xlabel("total latency on the board (ms)")
     ax.set_ylabel(f"accuracy ({results.metric}, %)")
     ax.set_title(f"{results.name}: {results.device_name}, {results.precision} (hollow: infeasible)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
     return _save(fig, path)
+
+
+def _clip_outliers(ax, results: RunResults) -> None:  # type: ignore[no-untyped-def]
+    """The same axis ranges as the page: far outliers are cut and drawn as arrows at the edge."""
+    x_range, y_range = pareto_ranges(results)
+    if x_range is not None:
+        ax.set_xlim(x_range.low, x_range.high)
+    if y_range is not None:
+        ax.set_ylim(y_range.low, y_range.high)
+    x_low, x_high = ax.get_xlim()
+    y_low, y_high = ax.get_ylim()
+    scored = [t for s in results.strategies.values() for t in s.trials if t.accuracy is not None and t.total_ms is not None]
+    cut = [t for t in scored if edge_arrow(t, (x_low, x_high), (y_low, y_high))]
+    for trial in cut:
+        x = min(max(trial.total_ms, x_low), x_high)  # type: ignore[type-var]
+        y = min(max(trial.accuracy, y_low), y_high)  # type: ignore[type-var]
+        marker = _MPL_ARROWS[edge_arrow(trial, (x_low, x_high), (y_low, y_high))]
+        ax.plot([x], [y], marker=marker, color="#6e7781", markersize=8, clip_on=False, zorder=5)
+    if cut:
+        ax.text(1.0, -0.13, f"{len(cut)} trial(s) off the axes, drawn as arrows at the edge", transform=ax.transAxes,
+                ha="right", va="top", fontsize=7, color="#59636e")  # fmt: skip
 
 
 def write_breakdown_png(results: RunResults, path: Path) -> Path:

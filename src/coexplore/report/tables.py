@@ -15,7 +15,7 @@ from rich import box
 from rich.table import Table
 
 from coexplore.report import fmt
-from coexplore.results import TRIAL_STATUSES, RunResults, TrialRecord, topk_average
+from coexplore.results import TRIAL_STATUSES, RunResults, TopK, TrialRecord, topk_average
 
 # The reference paper's top-5 average against its baseline (Qiu et al., "A CNN/FPGA Co-Exploration
 # Method Based on Hourglass Network", ICET 2021, abstract; REFERENCES.md). Shown for context only.
@@ -32,17 +32,17 @@ STRATEGY_ORDER = ("coexplore", "sequential", "random", "hardware-only")
 _TERMINAL_PADDING = (0, 1, 0, 0)  # one space after each cell plus the separator: fits ~100 columns
 
 TOPK_COLUMNS = [
-    "row", "number", "spec", "design_str", "accuracy", "accuracy_loss",
+    "row", "number", "spec", "design_str", "accuracy", "accuracy_sd", "trainings", "accuracy_loss",
     "compute_ms", "memory_ms", "total_ms", "compute_faster_pct", "memory_faster_pct", "total_faster_pct",
 ]  # fmt: skip
 STRATEGY_COLUMNS = [
     "strategy", "trials", "complete", "rejected_hw", "failed", "pruned", "feasible", "trainings",
-    "train_seconds", "gpu_hours", "hypervolume", "pareto_size", "best_feasible_accuracy",
+    "train_seconds", "trained_seconds", "replayed_seconds", "gpu_hours", "hypervolume", "pareto_size", "best_feasible_accuracy",
     "best_feasible_total_ms", "fastest_feasible_total_ms",
 ]  # fmt: skip
 TRIAL_COLUMNS = [
     "strategy", "number", "status", "feasible", "pareto", "topk_rank", "accuracy", "compute_ms", "memory_ms",
-    "total_ms", "dsp", "bram18", "bandwidth_gbps", "fits", "train_seconds", "train_device", "cached", "spec",
+    "total_ms", "dsp", "bram18", "bandwidth_gbps", "fits", "evaluation", "train_seconds", "train_device", "cached", "spec",
     "design_str", "reason",
 ]  # fmt: skip
 PER_OP_COLUMNS = [
@@ -60,18 +60,30 @@ def ordered_strategies(results: RunResults) -> list[str]:
 # --- top-k -------------------------------------------------------------------------------------
 
 
-def topk_rows(results: RunResults) -> list[dict[str, Any]]:
-    """Baseline, the top-k designs (the study's ranking), and their average, as the paper reports."""
-    base = results.baseline
+def topk_reference(results: RunResults, topk: TopK) -> TrialRecord | None:
+    """The record a top-k table compares against: the baseline, or the run's most accurate
+    feasible network (found among the strategies' trials)."""
+    if topk.reference == "baseline":
+        return results.baseline
+    trials = (t for result in results.strategies.values() for t in result.trials)
+    return next((t for t in trials if t.spec == topk.reference_spec and t.feasible), None)
+
+
+def topk_rows(results: RunResults, topk: TopK | None = None) -> list[dict[str, Any]]:
+    """The reference, the top-k designs (the fastest within the accuracy loss), and their average,
+    as the paper reports; `topk` defaults to the table against the baseline."""
+    topk = topk or results.topk
+    base = topk_reference(results, topk) or results.baseline
+    accuracy = topk.reference_accuracy if topk.reference_accuracy is not None else base.accuracy
     rows: list[dict[str, Any]] = [
         {
-            "row": "baseline", "number": base.number, "spec": base.spec, "design_str": base.design_str,
-            "accuracy": base.accuracy, "accuracy_loss": 0.0, "compute_ms": base.compute_ms,
-            "memory_ms": base.memory_ms, "total_ms": base.total_ms, "compute_faster_pct": 0.0,
-            "memory_faster_pct": 0.0, "total_faster_pct": 0.0,
+            "row": "baseline" if topk.reference == "baseline" else "reference", "number": base.number,
+            "spec": base.spec, "design_str": base.design_str, "accuracy": accuracy,
+            "accuracy_sd": topk.reference_accuracy_sd, "trainings": topk.reference_trainings, "accuracy_loss": 0.0,
+            "compute_ms": base.compute_ms, "memory_ms": base.memory_ms, "total_ms": base.total_ms,
+            "compute_faster_pct": 0.0, "memory_faster_pct": 0.0, "total_faster_pct": 0.0,
         }
     ]  # fmt: skip
-    topk = results.topk
     rows += [{"row": str(rank), **row.model_dump()} for rank, row in enumerate(topk.rows, start=1)]
     average = topk.average or topk_average(topk.rows)
     if average is not None:
@@ -80,29 +92,33 @@ def topk_rows(results: RunResults) -> list[dict[str, Any]]:
     return [{c: r.get(c) for c in TOPK_COLUMNS} for r in rows]
 
 
-def topk_rich_table(results: RunResults, with_paper: bool = True) -> Table:
+def topk_rich_table(results: RunResults, with_paper: bool = True, topk: TopK | None = None) -> Table:
     """The terminal version: each time cell carries its "% faster" so the table fits ~100 columns."""
-    topk = results.topk
-    title = (f"top-{len(topk.rows)} {topk.strategy} designs vs the baseline on {results.device_name} "
-             f"({results.precision}); ms (% faster than the baseline)")  # fmt: skip
+    topk = topk or results.topk
+    reference = "the baseline" if topk.reference == "baseline" else "the most accurate feasible network"
+    within = "any loss" if topk.max_accuracy_loss is None else f"loss ≤ {topk.max_accuracy_loss:g} pt"
+    found = f", {len(topk.rows)} found" if len(topk.rows) < topk.k else ""
+    title = (f"top-{topk.k} {topk.strategy} designs vs {reference} ({within}, fastest first"
+             f"{found}) on {results.device_name} ({results.precision}); ms (% faster than {reference}, + = faster)")  # fmt: skip
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                   padding=_TERMINAL_PADDING)
     table.add_column("", no_wrap=True)
     table.add_column("trial", justify="right", no_wrap=True)
     table.add_column("spec", overflow="fold", min_width=12)
-    table.add_column(results.metric, justify="right", no_wrap=True)
-    table.add_column("loss", justify="right", no_wrap=True)
+    table.add_column(f"{results.metric} mean±SD (n)", justify="right", no_wrap=True)
+    table.add_column("loss pt (+ = worse)", justify="right", no_wrap=True)
     for name in ("compute", "memory", "total"):
         table.add_column(name, justify="right", no_wrap=True)
-    for row in topk_rows(results):
+    for row in topk_rows(results, topk):
         label = row["row"]
+        reference_row = label in ("baseline", "reference")
         table.add_row(
             label, "" if row["number"] is None else str(row["number"]), "" if label == "average" else row["spec"],
-            fmt.acc(row["accuracy"]), "" if label == "baseline" else fmt.points(row["accuracy_loss"]),
+            _accuracy_cell(row), "" if reference_row else fmt.points(row["accuracy_loss"]),
             *(_time_with_pct(row[f"{part}_ms"], row[f"{part}_faster_pct"], label) for part in ("compute", "memory", "total")),
-            style="bold" if label == "average" else None, end_section=label in ("baseline", "average"),
+            style="bold" if label == "average" else None, end_section=label in ("baseline", "reference", "average"),
         )  # fmt: skip
-    if with_paper and topk.rows:
+    if with_paper and topk.rows and topk.reference == "baseline":
         paper = PAPER_TOP5_AVERAGE
         table.add_row(
             "paper", "", "Qiu et al. 2021", "", fmt.points(paper["accuracy_loss"]),
@@ -111,13 +127,20 @@ def topk_rich_table(results: RunResults, with_paper: bool = True) -> Table:
     return table
 
 
+def _accuracy_cell(row: dict[str, Any]) -> str:
+    text = fmt.acc(row["accuracy"])
+    if row.get("accuracy_sd") is not None:
+        text += f"±{row['accuracy_sd']:.2f}"
+    return text + (f" ({row['trainings']})" if row.get("trainings") else "")
+
+
 def _compact_pct(value: float) -> str:
     return f"{value:+.1f}%"  # the terminal gets one decimal; CSV, JSON and HTML keep full precision
 
 
 def _time_with_pct(ms_value: float | None, pct_value: float | None, row: str) -> str:
     text = fmt.ms(ms_value)
-    if row == "baseline" or pct_value is None:
+    if row in ("baseline", "reference") or pct_value is None:
         return text
     color = "green" if pct_value > 0 else "red" if pct_value < 0 else "default"
     return f"{text} [{color}]({_compact_pct(pct_value)})[/]"
@@ -157,6 +180,12 @@ def best_feasible(trials: list[TrialRecord]) -> TrialRecord | None:
     return max(feasible, key=lambda t: (t.accuracy, -t.total_ms), default=None)  # type: ignore[operator]
 
 
+def seconds_by_source(trials: list[TrialRecord], evaluation: str) -> float:
+    """Training seconds of the records evaluated one way: "trained" ran now, "table" is the time the
+    tabular benchmark's training took when the table was built (a replay trains nothing)."""
+    return sum(t.train_seconds for t in trials if t.evaluation == evaluation)
+
+
 def strategy_rows(results: RunResults) -> list[dict[str, Any]]:
     rows = []
     for name in ordered_strategies(results):
@@ -167,7 +196,9 @@ def strategy_rows(results: RunResults) -> list[dict[str, Any]]:
         counts = {status: sum(t.status == status for t in trials) for status in TRIAL_STATUSES}
         rows.append({
             "strategy": name, "trials": len(trials), **counts, "feasible": sum(t.feasible for t in trials),
-            "trainings": result.trainings, "train_seconds": result.train_seconds, "gpu_hours": result.gpu_hours,
+            "trainings": result.trainings, "train_seconds": result.train_seconds,
+            "trained_seconds": seconds_by_source(trials, "trained"), "replayed_seconds": seconds_by_source(trials, "table"),
+            "gpu_hours": result.gpu_hours,
             "hypervolume": result.hypervolume, "pareto_size": len(result.pareto),
             "best_feasible_accuracy": best.accuracy if best else None,
             "best_feasible_total_ms": best.total_ms if best else None,
@@ -181,14 +212,16 @@ def strategy_rich_table(results: RunResults) -> Table:
     title = "strategies" + (f" (latency budget {fmt.ms(budget)} ms)" if budget is not None else "")
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                   padding=_TERMINAL_PADDING)
-    columns = ["strategy", "trials", "trained", "hw-rej", "failed", "train", "GPU-h", "HV", f"best {results.metric}",
-               "at ms"]  # fmt: skip
+    # "train" is what ran now; a replay from a tabular benchmark trains nothing and says so
+    columns = ["strategy", "trials", "trainings", "hw-rej", "failed", "train", "replayed", "GPU-h", "HV",
+               f"best {results.metric}", "at ms"]  # fmt: skip
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     for row in strategy_rows(results):
         table.add_row(
             row["strategy"], str(row["trials"]), str(row["trainings"]), str(row["rejected_hw"]),
-            str(row["failed"]), fmt.seconds(row["train_seconds"]), f"{row['gpu_hours']:.2f}",
+            str(row["failed"]), fmt.seconds(row["trained_seconds"]),
+            fmt.seconds(row["replayed_seconds"]) if row["replayed_seconds"] else "", f"{row['gpu_hours']:.2f}",
             f"{row['hypervolume']:.4g}", fmt.acc(row["best_feasible_accuracy"]), fmt.ms(row["best_feasible_total_ms"]),
         )  # fmt: skip
     return table

@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# make demo SEED=1: another search seed (run folder demo-run-seed1)
+SEED   ?= 0
 
 .PHONY: demo test bench setup clean
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/coexplore demo
+	$(BIN)/coexplore demo --seed $(SEED)
 
 # The import-linter contracts in pyproject.toml (DESIGN.md's one-way flow) first, then the tests.
 test: $(STAMP)

@@ -45,3 +45,21 @@ def test_json_record_round_trips_the_design(tmp_path):
 def test_unknown_export_format(tmp_path):
     with pytest.raises(CoexploreError, match="unknown export format"):
         write_design(tmp_path / "x.vhd", D, "vc707")
+
+
+def _defines(text: str) -> dict[str, str]:
+    return {p[1]: p[2] for p in (line.split() for line in text.splitlines()) if len(p) > 2 and p[0] == "#define"}
+
+
+def test_header_states_the_skip_placement_that_was_costed():
+    # Issue 11: the header said CX_KEEP_SKIPS_ON_CHIP 1 while the cost model sent the skips through DRAM.
+    from coexplore.fpga import evaluate, get_device
+    from coexplore.nets import HourglassSpec, lower
+
+    design = Design(tm=32, tn=16, tr=16, tc=16, precision="int16", keep_skips_on_chip=True)
+    too_big = lower(HourglassSpec())  # 8 stacks at 256x256: 6 MiB of live skip tensors
+    small = lower(HourglassSpec(stacks=1, order=2, features=16, input_res=64))
+    assert not evaluate(too_big, design, get_device("zcu102")).skips_on_chip
+    assert _defines(design_header(design, "zcu102", too_big))["CX_KEEP_SKIPS_ON_CHIP"] == "0"
+    assert "do not fit on chip" in design_header(design, "zcu102", too_big)
+    assert _defines(design_header(design, "zcu102", small))["CX_KEEP_SKIPS_ON_CHIP"] == "1"

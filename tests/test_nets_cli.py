@@ -3,15 +3,15 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from workload_support import differences
 
 from coexplore.errors import CoexploreError
+from coexplore.files import SHIPPED_CONFIGS
 from coexplore.nets import PRESETS, lower, resolve_workload
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = SHIPPED_CONFIGS  # the configs shipped inside the package
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,16 +1,16 @@
 """HourglassSpace: sizes, sampling, Optuna suggest, configs and errors."""
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 
 from coexplore.errors import CoexploreError
+from coexplore.files import SHIPPED_CONFIGS
 from coexplore.nets import PRESETS, HourglassSpace, lower
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = SHIPPED_CONFIGS  # the configs shipped inside the package
 
 
 def test_default_space_is_the_papers_and_contains_the_baseline():
@@ -39,7 +39,7 @@ def test_cpu_space_has_48_small_networks():
 
 
 def test_size_counts_distinct_specs_exactly():
-    # Independent count of configs/space-cpu-widths.yaml (1 stack, order 2, per-level widths
+    # Independent count of the shipped space-cpu-widths.yaml (1 stack, order 2, per-level widths
     # from {16, 32, 48}): a width tuple equal to F everywhere is the uniform network, and a
     # growth-16 tuple can coincide with a per-level one; count the distinct level-width tuples.
     space = HourglassSpace.from_config(CONFIGS / "space-cpu-widths.yaml")

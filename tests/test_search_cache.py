@@ -83,7 +83,8 @@ def test_same_network_never_trained_twice_across_strategies(tmp_path, monkeypatc
 
     monkeypatch.setattr(trainer, "train", fake_train)
     config = SearchConfig(name="cache", space=TINY_SPACE, budget=5, strategies=["coexplore", "sequential", "random"],
-                          train={"epochs": 1, "train_size": 8, "val_size": 8})
+                          train={"epochs": 1, "train_size": 8, "val_size": 8},
+                          final_seeds=0)  # the search alone (final seeds retrain with other seeds on purpose)
     results = run_search(config, tmp_path / "run")
     assert len(calls) == len(set(calls)), "a network was trained twice"
     evaluated = {t["spec"] for block in results["strategies"].values() for t in block["trials"]

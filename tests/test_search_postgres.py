@@ -1,8 +1,14 @@
-"""Distributed search on a real PostgreSQL server: 3 `coexplore worker` processes on one study.
+"""Distributed search on a real PostgreSQL server, reached with the documented URL form
+`postgresql://USER@HOST:PORT/DB` (SQLAlchemy maps it to psycopg 3, which coexplore installs).
 
-The test starts its own server (Debian's `postgresql` binaries: `initdb` into a temporary folder,
-loopback port, trust auth) and stops it afterwards. It is not skipped when the binaries are
-missing: CI installs them (`.ci/run`), so a missing server is a set-up error to fix.
+- `coexplore search --storage URL --workers 3`, one worker killed with `kill -9` mid-training: the
+  budget is still spent exactly once and no trial stays RUNNING;
+- three `coexplore worker` processes that get only the URL and the study name;
+- a trial whose worker died inside `study.ask` (before its first heartbeat) is failed and retried.
+
+The tests start their own server (Debian's `postgresql` binaries: `initdb` into a temporary
+folder, loopback port, trust auth) and stop it afterwards. They are not skipped when the binaries
+are missing: CI installs them (`.ci/run`), so a missing server is a set-up error to fix.
 """
 
 from __future__ import annotations
@@ -11,28 +17,31 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.trial import TrialState
-from search_support import cli_command, write_proxy_table
+from search_support import cli_command, write_config, write_proxy_table
 
+from coexplore.results import BUDGET_EVALUATIONS
 from coexplore.search.cache import BudgetLedger
 from coexplore.search.config import SearchConfig
-from coexplore.results import BUDGET_EVALUATIONS
-from coexplore.search.records import trial_attrs
-from coexplore.search.storage import make_storage
 from coexplore.search.context import build_context
+from coexplore.search.records import trial_attrs
+from coexplore.search.storage import fail_stale_trials, make_storage
 from coexplore.search.strategies import plan_for
 from coexplore.search.studies import ensure_study
 
 SERVER_START_TIMEOUT_S = 60
 WORKERS = 3
 BUDGET = 9
+KILL_WAIT_S = 120
 
 
 def _postgres_bin() -> Path:
@@ -76,7 +85,7 @@ def _as_user(ids: tuple[int, int] | None):
     return switch
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def postgres_url():
     binaries, ids, port = _postgres_bin(), _server_user(), _free_port()
     # not under pytest's tmp_path: its parent folders are private to root
@@ -94,7 +103,7 @@ def postgres_url():
                             "-t", str(SERVER_START_TIMEOUT_S), "start"], **run)
     assert start.returncode == 0, f"pg_ctl start failed: {start.stderr}\n{(home / 'log').read_text()}"
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"  # the form the README documents
     finally:
         subprocess.run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], **run)
         shutil.rmtree(home, ignore_errors=True)
@@ -104,7 +113,7 @@ def postgres_url():
 @pytest.mark.postgres
 def test_three_workers_on_one_postgres_study(postgres_url, tmp_path):
     table = write_proxy_table(tmp_path / "t.json")
-    config = SearchConfig(name="pg", table=str(table), budget=BUDGET, strategies=["coexplore"], table_delay_s=0.3,
+    config = SearchConfig(name="pgworkers", table=str(table), budget=BUDGET, strategies=["coexplore"], table_delay_s=0.3,
                           heartbeat_s=1, grace_s=3, storage=postgres_url)
     context = build_context(config, postgres_url)
     plan = plan_for("coexplore", config, context.baseline)
@@ -129,3 +138,79 @@ def test_three_workers_on_one_postgres_study(postgres_url, tmp_path):
     # the budget ledger lives in the same PostgreSQL database and agrees
     failed = {t.number for t in trials if t.state == TrialState.FAIL}
     assert BudgetLedger(postgres_url).used(study.study_name, failed) == BUDGET
+
+
+def _trials(url: str, study: str) -> list:
+    return optuna.load_study(study_name=study, storage=make_storage(url)).get_trials(deepcopy=False)
+
+
+def _worker_pid(parent: int, index: int) -> int | None:
+    """The pid of local worker `index` among the children of the search process."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for pid in map(int, children):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if b"coexplore.search.worker" in argv and argv[argv.index(b"--worker") + 1] == str(index).encode():
+            return pid
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_search_through_the_cli_survives_a_worker_killed_mid_training(postgres_url, tmp_path):
+    table = write_proxy_table(tmp_path / "t.json")
+    config = write_config(tmp_path / "search.yaml", name="pgkill", table=str(table), budget=BUDGET,
+                          strategies=["coexplore"], table_delay_s=1.0, heartbeat_s=1, grace_s=3)
+    run = tmp_path / "run"
+    search = subprocess.Popen(cli_command("search", "--config", str(config), "--storage", postgres_url,
+                                          "--workers", str(WORKERS), "--run-dir", str(run), "--no-report"),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    study, killed_in = "pgkill-coexplore", set()
+    deadline = time.monotonic() + KILL_WAIT_S
+    try:
+        while not killed_in:  # every worker inside a trial (training, or waiting on a twin): kill one
+            assert time.monotonic() < deadline and search.poll() is None, "the search did not get going"
+            try:
+                trials = _trials(postgres_url, study)
+            except KeyError:  # the study is being created
+                trials = []
+            running = {t.number for t in trials if t.state == TrialState.RUNNING}
+            done = [t for t in trials if t.state == TrialState.COMPLETE]
+            victim = _worker_pid(search.pid, 1)
+            if len(running) == WORKERS and done and victim is not None:
+                os.kill(victim, signal.SIGKILL)
+                killed_in = running
+            time.sleep(0.1)
+        output = search.communicate(timeout=300)[0]
+    finally:
+        if search.poll() is None:
+            search.kill()
+    assert search.returncode == 0, output
+    assert (run / "results.json").is_file()
+
+    trials = _trials(postgres_url, study)
+    states = {t.number: t.state for t in trials}
+    failed = [n for n in killed_in if states[n] == TrialState.FAIL]
+    assert len(failed) == 1, f"the killed worker's trial should have failed: {states}"
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == failed[0]]
+    assert retries and retries[-1].state == TrialState.COMPLETE  # a live worker retried it
+    records = [trial_attrs(t) for t in trials if t.state == TrialState.COMPLETE]
+    spent = [r for r in records if r["evaluation"] in BUDGET_EVALUATIONS]
+    assert len(spent) == BUDGET and len({r["spec"] for r in spent}) == BUDGET  # spent exactly once
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    assert BudgetLedger(postgres_url).used(study, {t.number for t in trials if t.state == TrialState.FAIL}) == BUDGET
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # ask() without optimize(), on purpose
+def test_a_trial_killed_inside_ask_does_not_stay_running(postgres_url):
+    storage = make_storage(postgres_url, heartbeat_s=1, grace_s=2)
+    study = optuna.create_study(study_name="pg-ask", storage=storage)
+    silent = study.ask()  # RUNNING; its worker "died" before the first heartbeat
+    while storage.get_trial(silent._trial_id).state == TrialState.RUNNING:
+        fail_stale_trials(study)
+        time.sleep(0.3)
+    assert storage.get_trial(silent._trial_id).state == TrialState.FAIL

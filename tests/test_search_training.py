@@ -35,4 +35,30 @@ def test_search_trains_each_network_once_and_writes_results(tmp_path):
     for block in results["strategies"].values():
         assert block["trainings"] == 2 == sum(t["evaluation"] in BUDGET_EVALUATIONS for t in block["trials"])
     assert results["metric"] == "PCKh@0.5"
-    assert not list((run / "checkpoints").glob("*/last.pt"))  # finished trainings leave no checkpoint
+    # the trained networks on a front or in the top-k keep their checkpoint, for `coexplore export`
+    assert list((run / "checkpoints").glob("*/last.pt"))
+    out = tmp_path / "export"
+    exported = coexplore_cli("export", str(run), "--rank", "1", "--out", str(out), "--json")
+    assert exported.returncode == 0, exported.stderr
+    summary = json.loads(exported.stdout)
+    assert summary["weights"] == "trained" and summary["spec"] == results["topk"]["rows"][0]["spec"]
+    _check_trained_weights(out, summary["spec"])
+
+
+def _check_trained_weights(out, spec: str) -> None:
+    """weights.pt and network.onnx hold the trained weights (not a fresh initialisation)."""
+    import numpy as np
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from coexplore.nets import build
+
+    state = torch.load(out / "weights.pt", weights_only=True)
+    torch.manual_seed(0)
+    fresh = build(spec).state_dict()
+    assert any(not torch.equal(state[k], fresh[k]) for k in fresh if state[k].is_floating_point())
+    stored = [numpy_helper.to_array(t) for t in onnx.load(str(out / "network.onnx")).graph.initializer]
+    # the last heatmap head (no batch norm after it to fold into the conv) is stored as trained
+    last_head = [v for k, v in state.items() if k.endswith("weight") and v.dim() == 4][-1].numpy()
+    assert any(a.shape == last_head.shape and np.allclose(a, last_head) for a in stored)

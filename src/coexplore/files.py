@@ -15,6 +15,10 @@ from typing import Any
 
 from coexplore.errors import CoexploreError
 
+# The configs and spaces shipped inside the package (package data), found by name: `--config demo`
+# is SHIPPED_CONFIGS / "search-demo.yaml", `space show cpu` is SHIPPED_CONFIGS / "space-cpu.yaml".
+SHIPPED_CONFIGS = Path(__file__).resolve().parent / "configs"
+
 # Suffix → format name; the suffix alone decides the parser.
 MAPPING_FORMATS = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".json": "JSON"}
 
@@ -52,6 +56,32 @@ def read_mapping(path: str | Path, *, what: str, fix: str | None = None) -> dict
             f"must hold a mapping of settings, not a {type(data).__name__}", field=str(path), fix=fix,
         )
     return data
+
+
+def shipped_configs(kind: str) -> dict[str, Path]:
+    """The shipped configs of one kind ("search" or "space"), by short name: {"demo": .../search-demo.yaml}."""
+    prefix = f"{kind}-"
+    return {p.stem[len(prefix):]: p for p in sorted(SHIPPED_CONFIGS.glob(f"{prefix}*.yaml"))}
+
+
+def find_config(value: str | Path, kind: str) -> Path:
+    """A config given as a path (used as it is when the file exists) or by the name of a shipped
+    one: "demo", "search-demo" or "search-demo.yaml" for kind "search". An unknown bare name is
+    one CoexploreError listing the shipped names; a missing path is left to `read_mapping`."""
+    path = Path(value)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    shipped = shipped_configs(kind)
+    name = path.name.removesuffix(path.suffix) if path.suffix in MAPPING_FORMATS else path.name
+    found = shipped.get(name.removeprefix(f"{kind}-"))
+    if found is not None:
+        return found
+    if path.suffix in MAPPING_FORMATS:
+        return path  # a file name of the user's: `read_mapping` says it is missing
+    raise CoexploreError(
+        f"no {kind} config named {name!r}", field=kind,
+        fix=f"give a file, or one of the shipped names: {', '.join(shipped) or '(none)'}",
+    )
 
 
 def _parse(text: str, fmt: str, path: Path) -> Any:

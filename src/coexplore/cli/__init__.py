@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from coexplore.cli.common import run_guarded
+from coexplore.cli.common import JsonFlag, print_json, run_guarded
 
 app = typer.Typer(
     name="coexplore",
@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # At run time, not import time: a test that imports one command module does not load them all.
-    from coexplore.cli import demo, hardware, nets, pose, report, search, train
+    from coexplore.cli import demo, export, hardware, nets, pose, report, search, train
 
-    for module in (hardware, nets, pose, train, search, report, demo):
+    for module in (hardware, nets, pose, train, search, report, export, demo):
         module.register(app)
 
 
@@ -40,8 +40,12 @@ def main() -> None:
 
 
 @app.command("version")
-def version() -> None:
-    """Print the coexplore version."""
+def version(as_json: JsonFlag = False) -> None:
+    """Print the coexplore version (with --json: and the Python version)."""
+    import platform
     from importlib.metadata import version as _version
 
+    if as_json:
+        print_json({"coexplore": _version("coexplore"), "python": platform.python_version()})
+        return
     typer.echo(_version("coexplore"))

@@ -1,7 +1,7 @@
 """`coexplore demo`: the main job on a fresh machine — a small co-exploration search and the
 sequential baseline on a ZCU102, CPU only, built-in synthetic data, then the paper-style table and
-`report.html`. It is `coexplore search --config configs/search-demo.yaml` with a fixed run folder, so
-an interrupted demo resumes where it stopped.
+`report.html`. It is `coexplore search --config demo` (the shipped `search-demo.yaml`) with a fixed
+run folder, so an interrupted demo resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -11,32 +11,29 @@ from typing import Annotated
 
 import typer
 
-from coexplore.errors import CoexploreError
+from coexplore.files import find_config
 
-DEMO_CONFIG = "search-demo.yaml"
+DEMO_CONFIG = "demo"
 
 
 def demo_config_path() -> Path:
-    """The demo config from the source tree (`configs/` at the repository root), else from `./configs`."""
-    candidates = [Path(__file__).resolve().parents[3] / "configs" / DEMO_CONFIG, Path.cwd() / "configs" / DEMO_CONFIG]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise CoexploreError(
-        f"{DEMO_CONFIG} not found (looked in {', '.join(str(p.parent) for p in candidates)})",
-        field="demo",
-        fix="run from a coexplore checkout, or `coexplore search --config YOUR.yaml`",
-    )
+    """The demo config shipped inside the package (works from any folder after `pip install`)."""
+    return find_config(DEMO_CONFIG, "search")
 
 
 def demo_command(
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="where the study, results and report go")] = Path("demo-run"),
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="where the study, results and report go "
+                                                 "(default demo-run, or demo-run-seedN with --seed N)")] = None,
     budget: Annotated[int | None, typer.Option(help="trainings per strategy (default: the demo config's)")] = None,
+    seed: Annotated[int | None, typer.Option(help="search seed: another seed, another search (default: the config's)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print results.json to stdout")] = False,
 ) -> None:
     """Run the demo: co-exploration vs sequential on ZCU102 with synthetic data, then the report."""
     from coexplore.cli.search import search_command
 
-    search_command(config=demo_config_path(), run_dir=run_dir, budget=budget)
+    # one run folder per seed: a run folder resumes its own search, it cannot change seed
+    run_dir = run_dir or Path("demo-run" if not seed else f"demo-run-seed{seed}")
+    search_command(config=demo_config_path(), run_dir=run_dir, budget=budget, seed=seed, json_out=json_out)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@
     coexplore estimate --net alexnet --device vc707 --design tm=64,tn=7,tile=13 --precision fp32 --clock 100
     coexplore dse --net resnet50 --device zcu102 --precision int16 --export best.h
     coexplore dse --net newell8 --device zcu102 --settings p=20,halo=yes,ddr_eff=0.8,ports=shared
+    coexplore dse --net newell8 --device zcu102,zcu104,u200      # boards side by side
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import JsonFlag, console, print_json
+from coexplore.cli.common import JsonFlag, check_output_file, console, print_json
+from coexplore.cli.dse_boards import short_design
 from coexplore.errors import CoexploreError
 
 DEFAULT_ROWS = 40  # op rows printed before "N more" (0 = all)
@@ -94,6 +96,7 @@ def estimate(
     """Cost of one design: per-op compute / memory / total time, bottleneck, resources and fit."""
     from coexplore.fpga import Design, evaluate, get_device, write_design
 
+    check_output_file(export, "--export")
     dev = get_device(device).with_limits(dsp=dsp_limit, bram=bram_limit)
     chosen = Design.parse(design, precision=precision, clock_mhz=clock, schedule=schedule,
                           keep_skips_on_chip=keep_skips_on_chip or None)
@@ -118,7 +121,9 @@ def estimate(
 # --- dse -----------------------------------------------------------------------------------------
 def dse(
     net: Net,
-    device: DeviceOpt,
+    device: Annotated[str, typer.Option("--device", help="Board preset or .toml/.yaml device file; several, "
+                                                         "comma-separated (zcu102,zcu104,u200), compares the "
+                                                         "best design per board.")],
     precision: Annotated[str | None, typer.Option("--precision", help="fp32, int16 (default) or int8.")] = None,
     clock: Clock = None,
     schedule: Annotated[str | None, typer.Option("--schedule", help="overlap (default) or roofline.")] = None,
@@ -140,11 +145,24 @@ def dse(
     export: Export = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Exhaustive hardware DSE: the fastest designs, the latency-vs-resources front, where the time goes."""
+    """Exhaustive hardware DSE: the fastest designs, the latency-vs-resources front, where the time goes;
+    with several boards, each board's best design side by side."""
+    from coexplore.cli.dse_boards import board_names, compare_boards, print_comparison
     from coexplore.fpga import explore, get_device, parse_settings, write_design
 
     chosen = parse_settings(settings, precision=precision, clock_mhz=clock, schedule=schedule,
                             keep_skips_on_chip=keep_skips_on_chip or None, max_macs=max_macs, tile_shapes=tiles)
+    check_output_file(export, "--export")
+    boards = board_names(device)
+    if len(boards) > 1:
+        if export is not None:
+            raise CoexploreError("--export writes one board's design", field="--export",
+                                 fix="pass one --device with --export")  # fmt: skip
+        workload = load_workload(net, batch)
+        rows = compare_boards(workload, boards, chosen, dsp_limit=dsp_limit, bram_limit=bram_limit,
+                              progress=not as_json)  # fmt: skip
+        print_comparison(workload, chosen, rows, as_json)
+        return
     dev = get_device(device).with_limits(dsp=dsp_limit, bram=bram_limit)
     workload = load_workload(net, batch)
     res = explore(workload, dev, chosen, top_k=top, progress=not as_json)
@@ -255,14 +273,9 @@ def _print_designs(title: str, pairs) -> None:
     for col in ("⟨tm,tn⟩ tile ports", "total ms", "compute ms", "memory ms", "GOPS", "DSP", "BRAM", "GB/s"):
         table.add_column(col, justify="left" if col.startswith("⟨") else "right", no_wrap=col.startswith("⟨"))
     for d, c in pairs:
-        table.add_row(_short(d), _ms(c.total_ms), _ms(c.compute_ms), _ms(c.memory_ms), f"{c.gops:,.1f}",
+        table.add_row(short_design(d), _ms(c.total_ms), _ms(c.compute_ms), _ms(c.memory_ms), f"{c.gops:,.1f}",
                       f"{c.dsp:,}", f"{c.bram18:,}", f"{c.bandwidth_gbps:.2f}")
     console.print(table)
-
-
-def _short(d) -> str:
-    ports = "shared" if d.ports_words_per_cycle is None else "/".join(f"{p:g}" for p in d.ports_words_per_cycle)
-    return f"⟨{d.tm},{d.tn}⟩ {d.tr}×{d.tc} {ports}"
 
 
 def _thin(items: list, limit: int) -> list:

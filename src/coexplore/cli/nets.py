@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from coexplore.cli.common import JsonFlag, console, print_json
+from coexplore.cli.common import JsonFlag, check_output_file, console, print_json
 from coexplore.errors import choice_error
 from coexplore.workload import Op, Workload
 
@@ -49,6 +49,7 @@ def net_show(
 
     if precision not in BYTES_PER_VALUE:
         raise choice_error("--precision", precision, list(BYTES_PER_VALUE))
+    check_output_file(out, "--out")
     workload = resolve_workload(target, batch=batch)
     if out is not None:
         workload.to_json(out)
@@ -193,7 +194,7 @@ def net_list(as_json: JsonFlag = False) -> None:
 
 # --- space show ----------------------------------------------------------------------------------
 def space_show(
-    config: Annotated[Path | None, typer.Argument(help="Space YAML/TOML/JSON (default: the built-in default space).")]
+    config: Annotated[Path | None, typer.Argument(help="Space YAML/TOML/JSON, or a shipped space by name: cpu, cpu-widths, default (default: the built-in default space).")]
     = None,
     samples: Annotated[int, typer.Option(help="How many random specs to show.", min=0)] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,

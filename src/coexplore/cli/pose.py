@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from coexplore.cli.common import console, print_json
+from coexplore.cli.common import check_output_file, console, print_json
 from coexplore.errors import CoexploreError
 
 data_app = typer.Typer(help="Pose datasets: look at the samples a training would see.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def show(
     from coexplore.pose import open_dataset
 
     if not 1 <= n <= MAX_SAMPLES:
-        raise CoexploreError(f"--n must be in 1..{MAX_SAMPLES}, got {n}", field="--n")
+        raise CoexploreError(f"must be in 1..{MAX_SAMPLES}, got {n}", field="--n", fix="e.g. --n 16")
     options: dict[str, Any] = {}
     if image_dir is not None:
         options["image_dir"] = image_dir
@@ -57,9 +57,11 @@ def show(
         options["pose_prior"] = pose_prior
     if holdout is not None:
         options["holdout"] = holdout
+    check_output_file(out, "--out")
     dataset = open_dataset(source, split, res, augment=augment, seed=seed, **options)
     if start < 0 or start >= len(dataset):
-        raise CoexploreError(f"--start {start} is outside the {len(dataset)} records", field="--start")
+        raise CoexploreError(f"{start} is outside the {len(dataset)} records", field="--start",
+                             fix=f"give a record index in 0..{len(dataset) - 1}")
     indices = list(range(start, min(len(dataset), start + n)))
     samples = [dataset[i] for i in indices]
     _draw_grid(dataset, samples, out)

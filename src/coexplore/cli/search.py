@@ -13,14 +13,16 @@ import typer
 from rich.table import Table
 
 from coexplore.cli.common import console, err_console, parse_key_values, print_json
+from coexplore.cli.progress import search_bar, table_bar
 from coexplore.search.strategies import STRATEGIES
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_EPOCHS = 3  # TrainConfig's, shown in the progress bar when the config does not say
 
-bench_app = typer.Typer(help="The tabular benchmark: train every network of a small space once, replay searches on it.",
+bench_app = typer.Typer(help="The tabular benchmark: train every network of a small space N times, replay searches on it.",
                         no_args_is_help=True)
 
 
@@ -66,6 +68,8 @@ def print_results(results: dict) -> None:
     contract = RunResults.model_validate(results)
     console.print(strategy_rich_table(contract))
     console.print(topk_rich_table(contract))
+    if contract.topk_vs_best is not None:  # the same table against the most accurate feasible network
+        console.print(topk_rich_table(contract, topk=contract.topk_vs_best))
     versus = results.get("sequential_vs_coexplore", {})
     if versus.get("hypervolume_ratio") is not None:
         console.print(f"co-exploration / sequential hypervolume: [bold]{versus['hypervolume_ratio']:.3g}×[/]; "
@@ -90,7 +94,7 @@ def _write_report(run_dir: Path) -> Path | None:
 
 # --- commands ------------------------------------------------------------------------------------
 def search_command(
-    config: Annotated[Path, typer.Option("--config", "-c", help="search config (YAML/TOML); see configs/search-demo.yaml")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="search config (YAML/TOML), or a shipped one by name: demo, mpii-gpu")],
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="run folder (default runs/<name>)")] = None,
     workers: Annotated[int | None, typer.Option(help="local worker processes per strategy (one per GPU if any)")] = None,
     storage: Annotated[str | None, typer.Option(help="Optuna storage URL (default sqlite in the run folder)")] = None,
@@ -113,7 +117,8 @@ def search_command(
     cfg = load_config(config, overrides)
     run_dir = run_dir or DEFAULT_RUNS_DIR / cfg.name
     log = (lambda message: err_console.print(f"[bold]›[/] {message}", highlight=False)) if not json_out else None
-    results = run_search(cfg, run_dir, printer=None if json_out else print_trial, log=log)
+    with search_bar(enabled=not json_out, epochs=cfg.train.get("epochs", DEFAULT_EPOCHS), line_of=trial_line) as bar:
+        results = run_search(cfg, run_dir, printer=None if json_out else bar.print_trial, log=log, watcher=bar)
     report = None if no_report else _write_report(run_dir)
     if json_out:
         print_json(results)
@@ -162,19 +167,22 @@ def results_command(
 
 @bench_app.command("build")
 def bench_build_command(
-    space: Annotated[Path, typer.Option(help="space config (YAML/JSON), e.g. configs/space-cpu.yaml")],
+    space: Annotated[Path, typer.Option(help="space config (YAML/JSON), or a shipped space by name (cpu)")],
     out: Annotated[Path, typer.Option(help="table file to write (resumes it if it exists)")],
     data: Annotated[str, typer.Option(help="training data source")] = "synthetic",
     budget: Annotated[str, typer.Option(help="per network: epochs (3) or seconds (45s)")] = "2",
-    train_size: Annotated[int | None, typer.Option(help="training images")] = None,
-    val_size: Annotated[int | None, typer.Option(help="validation images")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="batch size")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="trainings per network (training seeds seed .. seed+N-1)")] = 1,
+    train_size: Annotated[int | None, typer.Option(min=1, help="training images")] = None,
+    val_size: Annotated[int | None, typer.Option(min=1, help="validation images (costs evaluation only; cuts the noise)")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="batch size")] = None,
     set_option: Annotated[list[str] | None, typer.Option("--set", help="other TrainConfig field, KEY=VALUE")] = None,
-    workers: Annotated[int, typer.Option(help="parallel trainings (one per GPU, or a share of the cores)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="parallel trainings (one per GPU, or a share of the cores)")] = 1,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Train every network of a small space once and store the accuracies (resumable, parallel)."""
-    from coexplore.search.table import build_table, parse_budget, table_summary
+    """Train every network of a small space SEEDS times and store every training (resumable: a
+    re-run trains only the missing replicates; parallel)."""
+    from coexplore.search.table import build_table, parse_budget
+    from coexplore.search.table_stats import table_summary
 
     options: dict[str, Any] = parse_budget(budget)
     for key, value in (("train_size", train_size), ("val_size", val_size), ("batch_size", batch_size)):
@@ -182,13 +190,14 @@ def bench_build_command(
             options[key] = value
     options.update(parse_key_values(set_option, "--set"))
 
-    def show(spec: str, entry: dict, done: int, total: int) -> None:
-        if not json_out:
-            accuracy = _fmt(entry.get("accuracy"), ".2f")
-            err_console.print(f"[{done}/{total}] {spec:<48} {entry['status']:<8} acc {accuracy:>6}  "
-                              f"{entry.get('wall_s', 0):.0f}s", highlight=False, soft_wrap=True)
+    with table_bar(enabled=not json_out) as bar:
+        def show(spec: str, replicate: dict, done: int, total: int) -> None:
+            if not json_out:
+                accuracy = _fmt(replicate.get("accuracy"), ".2f")
+                bar.entry(spec, f"[{done}/{total}] {spec:<48} seed {replicate['seed']:<3} {replicate['status']:<8} "
+                                f"acc {accuracy:>6}  {replicate.get('wall_s', 0):.0f}s", done, total)
 
-    table = build_table(str(space), data, options, out, workers=workers, on_entry=show)
+        table = build_table(str(space), data, options, out, seeds=seeds, workers=workers, on_entry=show)
     summary = table_summary(table)
     if json_out:
         print_json(summary)
@@ -199,16 +208,30 @@ def bench_build_command(
 @bench_app.command("show")
 def bench_show_command(
     table_file: Annotated[Path, typer.Argument(help="a table from `bench-table build`")],
+    rows: Annotated[int, typer.Option(help="networks to list, best mean first (0 = all)")] = 20,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Counts and accuracy spread of a tabular benchmark."""
-    from coexplore.search.table import BenchTable, table_summary
+    """Noise (pooled within-network SD), spread between networks, how many top networks are tied
+    with the best, and the networks by mean accuracy."""
+    from dataclasses import asdict
 
-    summary = table_summary(BenchTable.load(table_file))
+    from coexplore.search.table import BenchTable
+    from coexplore.search.table_stats import network_stats, table_summary
+
+    table = BenchTable.load(table_file)
+    summary, networks = table_summary(table), network_stats(table)
     if json_out:
-        print_json(summary)
-    else:
-        _print_summary(table_file, summary)
+        print_json({**summary, "per_network": [asdict(row) for row in networks]})
+        return
+    _print_summary(table_file, summary)
+    listing = Table(title=f"networks by mean {table.metric or 'accuracy'} (SD over the replicates)")
+    for column, justify in (("#", "right"), ("spec", "left"), ("mean", "right"), ("SD", "right"),
+                            ("complete / trained", "right"), ("s per training", "right")):
+        listing.add_column(column, justify=justify)
+    for rank, row in enumerate(networks[:rows or None], start=1):
+        listing.add_row(str(rank), row.spec, _fmt(row.mean, ".2f"), _fmt(row.sd, ".2f"),
+                        f"{row.complete} / {row.replicates}", _fmt(row.wall_s, ".0f"))
+    console.print(listing)
 
 
 def _print_summary(path: Path, summary: dict) -> None:

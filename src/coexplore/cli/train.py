@@ -141,6 +141,10 @@ def train_command(
         "augment": augment, "flip_test": flip_test, "device": device, "seed": seed, "threads": threads,
         "workers": workers, "resume": resume,
     }
+    for flag, value in (("--seconds", seconds), ("--lr", lr), ("--sigma", sigma)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise CoexploreError(f"must be a finite number > 0, got {value}", field=flag,
+                                 fix="e.g. --seconds 60, --lr 0.00025, --sigma 2")
     settings = _load_config_file(config) if config else {}
     settings.update({k: v for k, v in flags.items() if v is not None})
     run, fields = _split_settings(settings)
@@ -164,6 +168,9 @@ def train_command(
     network = hourglass_network(spec)
     cfg = TrainConfig.from_options(**fields, data_options=options)
     out_dir = Path(run["out"]) if "out" in run else DEFAULT_RUNS_DIR / f"train-{run_key(network.label, data_source, cfg)}"
+    if out_dir.exists() and not out_dir.is_dir():  # checked before the work, not after epoch 1
+        raise CoexploreError(f"{out_dir} is a file, not a folder", field="--out",
+                             fix="give a folder for the checkpoint and result (new or from an earlier run)")
     cfg = cfg.model_copy(update={"checkpoint_dir": str(out_dir)})
 
     try:

@@ -21,12 +21,17 @@ Text form (`text.py`): `tm=64,tn=7,tr=13,tc=13,precision=fp32,clock=100,ports=8/
 from __future__ import annotations
 
 import fnmatch
+import math
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coexplore.errors import CoexploreError, validation_error
 from coexplore.fpga.settings import DesignSettings, PortWords, load_settings
 from coexplore.fpga.text import DESIGN_KEYS, SETTINGS_KEYS, format_items, read_items
+
+# Bound on tm, tn, tr, tc: above any MAC array (the largest parts have ~12k DSPs) or tile; it keeps
+# the cost model's integer products far from overflow.
+MAX_ENGINE_SIZE = 65536
 
 # settings that describe how a design was explored, not the hardware: left out of the text form
 _DSE_ONLY = ("ports", "max_macs", "tile_shapes")
@@ -37,10 +42,10 @@ class Design(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tm: int = Field(ge=1, description="output maps computed in parallel (MAC array rows)")
-    tn: int = Field(ge=1, description="input maps computed in parallel (MAC array columns)")
-    tr: int = Field(ge=1, description="tile rows")
-    tc: int = Field(ge=1, description="tile cols")
+    tm: int = Field(ge=1, le=MAX_ENGINE_SIZE, description="output maps computed in parallel (MAC array rows)")
+    tn: int = Field(ge=1, le=MAX_ENGINE_SIZE, description="input maps computed in parallel (MAC array columns)")
+    tr: int = Field(ge=1, le=MAX_ENGINE_SIZE, description="tile rows")
+    tc: int = Field(ge=1, le=MAX_ENGINE_SIZE, description="tile cols")
     ports_words_per_cycle: PortWords | None = Field(
         None, description="(input, weight, output) port widths in words/cycle; None: one shared port")
     layer_tiles: tuple[tuple[str, int, int], ...] = Field(
@@ -56,8 +61,10 @@ class Design(BaseModel):
         for pattern, tr, tc in self.layer_tiles:
             if tr < 1 or tc < 1:
                 raise CoexploreError(f"tile {tr}x{tc} for {pattern!r} must be ≥ 1", field="design.layer_tiles")
-        if self.ports_words_per_cycle is not None and min(self.ports_words_per_cycle) <= 0:
-            raise CoexploreError("port widths must be > 0 words/cycle", field="design.ports")
+        ports = self.ports_words_per_cycle
+        if ports is not None and not all(math.isfinite(w) and w > 0 for w in ports):
+            raise CoexploreError(f"port widths must be > 0 words/cycle and finite, got {ports}", field="design.ports",
+                                 fix="e.g. ports=8/8/4 (words per cycle), or ports=shared")
 
     # --- views -----------------------------------------------------------------------------------
     @property

@@ -33,6 +33,19 @@ BLOCK_SHAPES: dict[str, tuple[tuple[int, int], ...]] = {
 # Utilisation ceilings for timing closure, as used by FINN (REFERENCES.md, "Boards").
 DEFAULT_LIMITS = {"dsp": 0.8, "bram": 0.8, "uram": 0.8, "bandwidth": 1.0}
 
+# What a part of each family can do at most, so a typo (clock 1e12 MHz, bandwidth inf) is an error
+# instead of a design that "fits". Clock: the DSP block's Fmax in the fastest speed grade, the
+# ceiling of a MAC-array clock (DS183 Virtex-7: DSP48E1 741 MHz; DS923 Virtex UltraScale+: DSP48E2
+# 891 MHz; Intel: Stratix 10 HyperFlex 1 GHz, above Arria 10's 548 MHz DSP). Bandwidth: the fastest
+# memory a part of the family reaches (assumption for 7-series: eight DDR3-1866 x64 interfaces,
+# ≈ 120 GB/s; UltraScale+: the HBM2 of the VU37P/U280, 460 GB/s, DS963; Intel: the HBM2e of
+# Agilex 7 M-series, 820 GB/s). Below 1 MHz no clock resource runs (MMCM/PLL outputs start at
+# about 4.7 MHz, DS183/DS925): an assumption that catches unit mistakes (Hz or GHz for MHz).
+MIN_CLOCK_MHZ = 1.0
+FAMILY_MAX_CLOCK_MHZ = {"7series": 741.0, "ultrascale+": 891.0, "intel": 1000.0}
+FAMILY_MAX_BANDWIDTH_GBPS = {"7series": 120.0, "ultrascale+": 460.0, "intel": 820.0}
+MAX_CLOCK_MHZ = max(FAMILY_MAX_CLOCK_MHZ.values())  # any family: the bound of a clock given without a board
+
 
 class UtilisationLimits(BaseModel):
     """Fraction of each resource a design may use (1.0 = all of it)."""
@@ -65,17 +78,40 @@ class Device(BaseModel):
     uram: int = Field(0, ge=0)
     lut: int = Field(0, ge=0)
     ff: int = Field(0, ge=0)
-    bandwidth_gbps: float = Field(gt=0)
-    clock_mhz: float = Field(gt=0)
+    bandwidth_gbps: float = Field(gt=0, allow_inf_nan=False)
+    clock_mhz: float = Field(gt=0, allow_inf_nan=False)
     max_port_bits: int = Field(512, gt=0)
     limits: UtilisationLimits = UtilisationLimits()
     source: str = ""
 
     def __init__(self, **data):
+        # `_where` names the source in errors (a device file); the board's name otherwise
+        where = data.pop("_where", None) or f"device {data.get('name', '?')}"
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise validation_error(exc, f"device {data.get('name', '?')}", model=Device) from None
+            raise validation_error(exc, where, model=Device,
+                                   fix=None if _unknown_key(exc) else DEVICE_FIELDS_FIX) from None
+        self.check_ranges(where)
+
+    def check_ranges(self, where: str) -> None:
+        """Clock and bandwidth within what a part of the family can do (`where` prefixes the field)."""
+        self.check_clock(self.clock_mhz, f"{where}: clock_mhz")
+        top = FAMILY_MAX_BANDWIDTH_GBPS[self.family]
+        if self.bandwidth_gbps > top:
+            raise CoexploreError(f"{self.bandwidth_gbps:g} GB/s is more than any {self.family} part reaches "
+                                 f"({top:g} GB/s)", field=f"{where}: bandwidth_gbps",
+                                 fix="give the board's DRAM bandwidth in GB/s (bus width × transfer rate)")
+
+    def check_clock(self, clock_mhz: float, where: str = "clock_mhz") -> float:
+        """`clock_mhz` if a part of this family can run a MAC array at it, else one CoexploreError."""
+        top = FAMILY_MAX_CLOCK_MHZ[self.family]
+        if not MIN_CLOCK_MHZ <= clock_mhz <= top:  # also false for NaN
+            raise CoexploreError(f"{clock_mhz:g} MHz is outside what a {self.family} part runs at "
+                                 f"({MIN_CLOCK_MHZ:g}..{top:g} MHz)", field=where,
+                                 fix=f"give the clock in MHz, e.g. {self.clock_mhz:g} (the board's typical)"
+                                 if MIN_CLOCK_MHZ <= self.clock_mhz <= top else "give the clock in MHz, e.g. 200")
+        return clock_mhz
 
     @property
     def block_ram_kind(self) -> str:
@@ -184,6 +220,7 @@ ALIASES = {"pynq": "pynq-z2", "arria10": "arria10-gx1150", "a10": "arria10-gx115
            "alveo-u200": "u200", "alveo-u250": "u250", "alveo-u280": "u280"}
 
 DEVICE_FILE_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+DEVICE_FIELDS_FIX = "see `coexplore devices --json` for the fields of a device"
 
 
 def list_devices() -> list[Device]:
@@ -208,18 +245,47 @@ def get_device(name_or_path: str | Path | Device) -> Device:
 
 
 def load_device_file(path: str | Path) -> Device:
-    """Read a device file. `base = "<preset>"` starts from a preset and overrides its fields."""
-    path = Path(path)
-    data = read_mapping(path, what="device", fix="see `coexplore devices --json` for the fields of a device")
-    if "device" in data and isinstance(data["device"], dict):  # allow a [device] table
+    """Read a device file. `base = "<preset>"` (or another device file, relative to this one's
+    folder) starts from that board and overrides its fields."""
+    return _load_device_file(Path(path), ())
+
+
+def _load_device_file(path: Path, chain: tuple[Path, ...]) -> Device:
+    """`chain`: the device files whose `base` led here, to name a cycle instead of recursing."""
+    data = read_mapping(path, what="device", fix=DEVICE_FIELDS_FIX)
+    if "device" in data:  # allow a [device] table
         data = data["device"]
+        if not isinstance(data, dict):
+            raise CoexploreError("must be a table of device fields", field=f"{path}: device",
+                                 fix='write [device] followed by its fields, or the fields alone')
     base_name = data.pop("base", None)
     if base_name is not None:
-        base = get_device(str(base_name)).model_dump()
-        limits = {**base.pop("limits"), **data.pop("limits", {})}
-        data = {**base, **data, "limits": limits}
-        data.setdefault("name", path.stem)
+        base = _base_device(base_name, path, chain).model_dump()
+        limits = data.pop("limits", {})
+        if not isinstance(limits, dict):
+            raise CoexploreError(f"must be a table of fractions, got {limits!r}", field=f"{path}: limits",
+                                 fix="e.g. [limits] dsp = 0.8, bram = 0.8")
+        data = {**base, **data, "limits": {**base.pop("limits"), **limits}}
     data.setdefault("name", path.stem)
     data.setdefault("source", f"user file {path}")
-    return Device(**data)
+    return Device(**data, _where=str(path))
 
+
+def _unknown_key(exc: ValidationError) -> bool:
+    return exc.errors()[0]["type"] == "extra_forbidden"
+
+
+def _base_device(base_name: object, path: Path, chain: tuple[Path, ...]) -> Device:
+    """The board `base` names: a preset, or a device file relative to `path`'s folder."""
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise CoexploreError(f"must be a preset name or a device file, got {base_name!r}", field=f"{path}: base",
+                             fix=f"e.g. base = \"zcu102\" (presets: {', '.join(PRESETS)})")
+    if Path(base_name).suffix.lower() not in DEVICE_FILE_SUFFIXES:
+        return get_device(base_name)
+    base_path = (path.parent / base_name).resolve()
+    seen = (*chain, path.resolve())
+    if base_path in seen:
+        loop = " → ".join(p.name for p in (*seen[seen.index(base_path):], base_path))
+        raise CoexploreError(f"base files form a cycle ({loop})", field=f"{path}: base",
+                             fix="start the chain from a preset, e.g. base = \"zcu102\"")
+    return _load_device_file(base_path, seen)

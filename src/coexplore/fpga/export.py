@@ -36,8 +36,12 @@ def design_record(design: Design, device: Device | str, workload: Workload | Non
 
 
 def design_header(design: Design, device: Device | str, workload: Workload | None = None,
-                  prefix: str = DEFAULT_PREFIX) -> str:
-    """A C header with the design's parameters as `#define`s (buffer depths need the workload)."""
+                  prefix: str = DEFAULT_PREFIX, cost: WorkloadCost | None = None) -> str:
+    """A C header with the design's parameters as `#define`s (buffer depths need the workload).
+
+    With a workload, `KEEP_SKIPS_ON_CHIP` is where the cost model actually put the skip tensors
+    (the setting asks for on-chip skips; they go through DRAM when the memory cannot hold them).
+    """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
         raise CoexploreError(f"not a C identifier prefix: {prefix!r}", field="prefix")
     dev = get_device(device)
@@ -59,7 +63,7 @@ def design_header(design: Design, device: Device | str, workload: Workload | Non
         ("IN_PORT_BITS", _port_bits(ports[0], precision.bits), "input port width"),
         ("W_PORT_BITS", _port_bits(ports[1], precision.bits), "weight port width"),
         ("OUT_PORT_BITS", _port_bits(ports[2], precision.bits), "output port width"),
-        ("KEEP_SKIPS_ON_CHIP", int(s.keep_skips_on_chip), "skip tensors stay in on-chip memory"),
+        _skip_placement(s.keep_skips_on_chip, workload, design, dev, cost),
     ]
     if workload is not None:
         in_d, w_d, out_d = buffer_depths(workload, design)
@@ -85,10 +89,22 @@ def write_design(path: str | Path, design: Design, device: Device | str, workloa
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(design_record(design, device, workload, cost), indent=1) + "\n")
     elif path.suffix.lower() in (".h", ".hpp"):
-        path.write_text(design_header(design, device, workload))
+        path.write_text(design_header(design, device, workload, cost=cost))
     else:
         raise CoexploreError(f"unknown export format {path.suffix!r}", field=str(path), fix="use a .json or .h path")
     return path
+
+
+def _skip_placement(requested: bool, workload: Workload | None, design: Design, device: Device,
+                    cost: WorkloadCost | None) -> tuple[str, int, str]:
+    """The KEEP_SKIPS_ON_CHIP define: the costed placement when the workload is known."""
+    if workload is None:
+        return "KEEP_SKIPS_ON_CHIP", int(requested), "requested; whether they fit depends on the workload"
+    on_chip = (cost or evaluate(workload, design, device)).skips_on_chip
+    if on_chip:
+        return "KEEP_SKIPS_ON_CHIP", 1, "skip tensors stay in on-chip memory (costed)"
+    why = "do not fit on chip" if requested else "not requested"
+    return "KEEP_SKIPS_ON_CHIP", 0, f"skip tensors go through DRAM ({why}; costed)"
 
 
 def _port_bits(words: float, bits: int) -> int:

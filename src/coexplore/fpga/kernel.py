@@ -106,7 +106,7 @@ class Target:
     @classmethod
     def of(cls, device: Device, settings: DesignSettings) -> "Target":
         precision = get_precision(settings.precision)
-        clock = settings.clock_mhz or device.clock_mhz
+        clock = device.check_clock(settings.clock_mhz or device.clock_mhz, "clock_mhz")
         bytes_per_cycle = device.bandwidth_budget_gbps() * 1e3 * settings.ddr_efficiency / clock  # GB/s → B/cycle
         return cls(device, settings, precision, clock, bytes_per_cycle / precision.bytes_per_word,
                    device.max_port_bits / precision.bits)

@@ -17,11 +17,13 @@ honours every one of them, the limits included:
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coexplore.errors import CoexploreError, validation_error
+from coexplore.fpga.devices import MAX_CLOCK_MHZ, MIN_CLOCK_MHZ
 from coexplore.fpga.precision import PRECISIONS
 
 Schedule = Literal["overlap", "roofline"]
@@ -54,8 +56,8 @@ def port_words(value) -> PortWords | None:
         widths = tuple(float(p) for p in parts)
     except (TypeError, ValueError):
         raise ValueError(f"expected three numbers in/weight/out, got {value!r}") from None
-    if min(widths) <= 0:
-        raise ValueError("port widths must be > 0 words/cycle")
+    if not all(math.isfinite(w) and w > 0 for w in widths):
+        raise ValueError(f"port widths must be > 0 words/cycle and finite, got {value!r}")
     return widths  # type: ignore[return-value]
 
 
@@ -69,11 +71,11 @@ class DesignSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     precision: Literal["fp32", "int16", "int8"] = Field("int16", description="data type of the MAC array")
-    clock_mhz: float | None = Field(None, gt=0, description="None: the device's typical clock")
+    clock_mhz: float | None = Field(None, description="None: the device's typical clock")
     schedule: Schedule = Field("overlap", description="cost model: overlap (Jiang et al.) or roofline (Zhang)")
     ports: Literal["auto", "shared"] | PortWords = Field(
         "auto", description="DSE port policy: auto (every split and shared), shared, or one I/W/O split")
-    ddr_efficiency: float = Field(1.0, gt=0, le=1, description="fraction of the peak DDR bandwidth reached")
+    ddr_efficiency: float = Field(1.0, gt=0, le=1, allow_inf_nan=False, description="fraction of the peak DDR bandwidth reached")
     double_buffer: bool = Field(True, description="ping-pong buffers: loads overlap compute")
     pipeline_overhead_cycles: int = Field(0, ge=0, description="P: pipeline fill per tile (Zhang FPGA'15)")
     keep_skips_on_chip: bool = Field(False, description="hold skip tensors on chip when the memory allows")
@@ -91,6 +93,15 @@ class DesignSettings(BaseModel):
         if name not in allowed:
             raise ValueError(f"unknown value {value!r}; use one of: {', '.join(allowed)}")
         return name
+
+    @field_validator("clock_mhz")
+    @classmethod
+    def _plausible_clock(cls, value):
+        # No board here: the widest range of any family; `Device.check_clock` applies the board's own.
+        if value is not None and not MIN_CLOCK_MHZ <= value <= MAX_CLOCK_MHZ:  # also false for NaN
+            raise ValueError(f"{value:g} MHz is outside what an FPGA runs at ({MIN_CLOCK_MHZ:g}..{MAX_CLOCK_MHZ:g} MHz); "
+                             "give the clock in MHz, e.g. 200")
+        return value
 
     @field_validator("ports", mode="before")
     @classmethod

@@ -55,7 +55,7 @@ def parse_tile(raw: str, where: str) -> tuple[int, int]:
     if len(parts) == 1:
         parts = parts * 2
     if len(parts) != 2:
-        raise CoexploreError(f"expected TR or TRxTC, got {raw!r}", field=where)
+        raise CoexploreError(f"expected TR or TRxTC, got {raw!r}", field=where, fix="e.g. tile=13 or tile=13x27")
     return _to_int(parts[0], where), _to_int(parts[1], where)
 
 
@@ -63,7 +63,7 @@ def _parse_value(field_name: str, raw: str, where: str):
     if field_name in _BOOL_FIELDS:
         if raw.lower() in _TRUE | _FALSE:
             return raw.lower() in _TRUE
-        raise CoexploreError(f"expected true/false, got {raw!r}", field=where)
+        raise CoexploreError(f"expected true/false, got {raw!r}", field=where, fix="use true/false, yes/no, on/off or 1/0")
     if field_name == "ports_words_per_cycle":
         return parse_ports(raw, where)
     if field_name == "layer_tiles":
@@ -106,11 +106,11 @@ def _to_int(raw: str, where: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise CoexploreError(f"expected an integer, got {raw!r}", field=where) from None
+        raise CoexploreError(f"expected an integer, got {raw!r}", field=where, fix="write a whole number, e.g. tm=64") from None
 
 
 def _to_float(raw: str, where: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise CoexploreError(f"expected a number, got {raw!r}", field=where) from None
+        raise CoexploreError(f"expected a number, got {raw!r}", field=where, fix="e.g. clock=200, ddr_eff=0.8") from None

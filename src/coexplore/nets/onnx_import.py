@@ -33,8 +33,12 @@ def from_onnx(path: str | Path, *, batch: int = 1, name: str | None = None) -> W
         model = onnx.load(str(path))
         model = shape_inference.infer_shapes(model, data_prop=True)
     except Exception as exc:  # a corrupt or unsupported file is a user problem, not a crash
-        raise CoexploreError(f"cannot read ONNX model ({type(exc).__name__}: {exc})", field=str(path)) from exc
+        raise CoexploreError(f"cannot read ONNX model ({type(exc).__name__}: {exc})", field=str(path),
+                             fix="pass a valid .onnx file (torch.onnx.export writes one)") from None
     graph = model.graph
+    if not graph.node:  # an empty or non-ONNX file parses as an empty protobuf message
+        raise CoexploreError("is not a valid ONNX model (no graph nodes)", field=str(path),
+                             fix="export the network with torch.onnx.export or a converter, then pass the .onnx")
     weights = {init.name: tuple(init.dims) for init in graph.initializer}
     for node in graph.node:  # constants folded into Constant nodes also count as weights
         if node.op_type == "Constant" and node.attribute and node.attribute[0].HasField("t"):

@@ -1,7 +1,7 @@
 """The space file: which values each gene of a `HourglassSpec` may take (YAML/TOML/JSON or a dict).
 
 `HourglassSpace` (space.py) walks the space; this module only reads and validates its description.
-See `configs/space-default.yaml`.
+See the shipped `space-default.yaml` (`coexplore space show default`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from coexplore.errors import validation_error
-from coexplore.files import read_mapping
+from coexplore.files import find_config, read_mapping
 
 
 class SpaceConfig(BaseModel):
@@ -53,9 +53,10 @@ def load_space_config(source: str | Path | dict[str, Any]) -> SpaceConfig:
     """A space from a file or a dict; a bad file or value is one CoexploreError naming it."""
     label = "space config"
     if not isinstance(source, dict):
+        path = find_config(source, "space")
         label = str(source)
-        source = read_mapping(source, what="space config",
-                              fix="give a YAML/TOML/JSON space file such as configs/space-default.yaml")
+        source = read_mapping(path, what="space config",
+                              fix="give a YAML/TOML/JSON space file, or a shipped space by name (cpu, default)")
     try:
         return SpaceConfig.model_validate(source)
     except ValidationError as exc:

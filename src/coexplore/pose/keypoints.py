@@ -19,6 +19,7 @@ i mod 5 == 4 (20 %), so the same frames are held out on every machine.
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise CoexploreError(f"not a readable .npz ({exc})", field=str(path)) from exc
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # empty, truncated, pickled
+            raise CoexploreError(f"not a readable .npz ({type(exc).__name__}: {exc})", field=str(path),
+                                 fix="write it with numpy.savez (arrays 'images' and 'keypoints')") from None
     else:
         import h5py
 
@@ -146,13 +148,20 @@ def open_keypoints(
             f"needs arrays 'images' and 'annotations' (found: {', '.join(sorted(arrays)) or 'none'})", field=str(path)
         )
     images = np.asarray(arrays["images"])
-    keypoints = np.asarray(arrays[key], dtype=np.float64)
+    try:
+        keypoints = np.asarray(arrays[key], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CoexploreError(f"{key} are {arrays[key].dtype}, expected numbers (x, y pixels; NaN = missing)",
+                             field=f"{path}: {key}", fix="store the keypoints as a float array (N, J, 2)") from None
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise CoexploreError(
             f"images has shape {images.shape}, expected (N, H, W) or (N, H, W, 1|3)", field=f"{path}: images"
         )
+    if 0 in images.shape[:3]:
+        raise CoexploreError(f"images has shape {images.shape}: no pixels or no frames", field=f"{path}: images",
+                             fix="store at least one frame of at least 1×1 pixels")
     if images.dtype != np.uint8:
         raise CoexploreError(f"images are {images.dtype}, expected uint8", field=f"{path}: images")
     if keypoints.ndim != 3 or keypoints.shape[2] != 2:
@@ -177,8 +186,12 @@ def open_keypoints(
         annotated = np.all(np.isfinite(keypoints[i]), axis=-1)
         joints = np.where(annotated[:, None], keypoints[i], 0.0)
         if not annotated.any():
-            raise CoexploreError(f"record {i}: no finite keypoint", field=str(path))
+            raise CoexploreError(f"record {i}: no finite keypoint", field=str(path),
+                                 fix="mark missing keypoints NaN, but annotate at least two per frame")
         extent = joints[annotated].max(axis=0) - joints[annotated].min(axis=0)
+        if extent.max() <= 0:  # the PCK normaliser would be 0: every distance would divide by it
+            raise CoexploreError(f"record {i}: the keypoints span 0 px, PCK needs two distinct points",
+                                 field=str(path), fix="annotate at least two separate keypoints per frame")
         records.append(
             PoseRecord(
                 image=i,

@@ -102,7 +102,8 @@ def _load_h5(path: Path) -> MpiiAnnotations:
                 )
             data = {k: f[k][()] for k in H5_KEYS}
     except OSError as exc:
-        raise CoexploreError(f"not a readable HDF5 file ({exc})", field=str(path)) from exc
+        raise CoexploreError(f"not a readable HDF5 file ({exc})", field=str(path),
+                             fix="give the MPII annotations as .h5 (annot.h5 layout) or .json") from None
     part = np.asarray(data["part"], dtype=np.float64)
     n = part.shape[0]
     if part.ndim != 3 or part.shape[1:] != (MPII_NUM_JOINTS, 2):
@@ -140,7 +141,7 @@ def _load_json(path: Path) -> MpiiAnnotations:
         )
     rows = [_parse_json_record(path, k, entry) for k, entry in enumerate(entries)]
     if not rows:
-        raise CoexploreError("the annotation list is empty", field=str(path))
+        raise CoexploreError("the annotation list is empty", field=str(path), fix="give a file with at least one person")
     joints = np.stack([r[0] for r in rows])
     annotated = ~np.all(joints == np.array(JSON_MISSING), axis=-1)
     flags = np.stack([r[1] for r in rows])

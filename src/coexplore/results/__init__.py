@@ -21,7 +21,10 @@ from coexplore.results.comparison import (
     TopKAverage,
     TopKRow,
     accuracy_loss,
+    admitted,
     compare_topk,
+    mean_and_sd,
+    most_accurate,
     percent_faster,
     topk_average,
 )
@@ -58,8 +61,9 @@ from coexplore.results.strategies import StrategyResult, sequential_vs_coexplore
 __all__ = [
     "BUDGET_EVALUATIONS", "EVALUATION_SOURCES", "HV_LATENCY_MARGIN", "RESULTS_FILE", "RESULTS_SCHEMA",
     "STORED_FIELDS", "TRIAL_STATUSES", "HypervolumeReference", "OpCost", "RunResults", "StrategyResult", "TopK",
-    "TopKAverage", "TopKRow", "TrialRecord", "accuracy_loss", "compare_topk", "hardware_feasible", "hypervolume",
-    "hypervolume_reference", "is_feasible", "load_results", "meets_latency_budget", "non_dominated_ranks",
+    "TopKAverage", "TopKRow", "TrialRecord", "accuracy_loss", "admitted", "compare_topk", "hardware_feasible", "hypervolume",
+    "hypervolume_reference", "is_feasible", "load_results", "mean_and_sd", "meets_latency_budget", "most_accurate",
+    "non_dominated_ranks",
     "pareto_front", "pareto_mask", "percent_faster", "points_hypervolume", "rank_records", "results_path",
     "sequential_vs_coexplore", "summarize_strategy", "topk_average", "write_json_atomic", "write_results",
     "write_text_atomic",

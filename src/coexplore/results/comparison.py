@@ -9,12 +9,14 @@ positive when the design is less accurate. A missing figure, or a baseline time 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel
 
-from coexplore.results.fronts import rank_records
 from coexplore.results.records import TrialRecord
+
+DEFAULT_MAX_ACCURACY_LOSS = 1.0  # points: the paper's designs lost 0.75 on average
 
 TIME_KEYS: tuple[str, ...] = ("compute_ms", "memory_ms", "total_ms")
 
@@ -50,33 +52,60 @@ AVERAGED_KEYS: tuple[str, ...] = tuple(TopKAverage.model_fields)
 
 
 class TopKRow(TopKAverage):
-    """One top-k design: which trial it is, and its figures."""
+    """One top-k design: which trial it is, and its figures (`accuracy` is the mean over its
+    `trainings`, `accuracy_sd` their SD when there are several)."""
 
     number: int
     spec: str
     design_str: str | None = None
+    accuracy_sd: float | None = None
+    trainings: int = 1
 
 
 class TopK(BaseModel):
-    """The paper's table: the best `k` designs of one strategy against the baseline."""
+    """The paper's table: the fastest `k` designs of one strategy that lose at most
+    `max_accuracy_loss` points against the reference (`reference`: "baseline" or "most accurate")."""
 
     strategy: str
     k: int
     rows: list[TopKRow]
     average: TopKAverage | None = None
+    max_accuracy_loss: float | None = None
+    reference: str = "baseline"
+    reference_spec: str | None = None
+    reference_accuracy: float | None = None
+    reference_accuracy_sd: float | None = None
+    reference_trainings: int = 1
 
 
-def topk_row(baseline: TrialRecord, record: TrialRecord) -> TopKRow:
-    """One record's figures against the baseline (the record must have its costs and accuracy)."""
+def mean_and_sd(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean, and the sample SD when there are at least two values."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def _accuracies(record: TrialRecord, seed_accuracies: Mapping[str, Sequence[float]] | None) -> list[float]:
+    found = list((seed_accuracies or {}).get(record.spec, ()))
+    return found or ([] if record.accuracy is None else [float(record.accuracy)])
+
+
+def topk_row(baseline: TrialRecord, record: TrialRecord,
+             seed_accuracies: Mapping[str, Sequence[float]] | None = None) -> TopKRow:
+    """One record's figures against the baseline (the record must have its costs and accuracy);
+    accuracies are means over `seed_accuracies[spec]` when given (every training of the network)."""
     times = {key: float(getattr(record, key)) for key in TIME_KEYS}
+    values = _accuracies(record, seed_accuracies)
+    mean, sd = mean_and_sd(values)
+    reference = _accuracies(baseline, seed_accuracies)
     return TopKRow(
         number=record.number,
         spec=record.spec,
         design_str=record.design_str,
-        accuracy=float(record.accuracy),  # type: ignore[arg-type]
+        accuracy=mean,
+        accuracy_sd=sd,
+        trainings=len(values),
         **times,
         **{key.replace("_ms", "_faster_pct"): percent_faster(getattr(baseline, key), times[key]) for key in TIME_KEYS},
-        accuracy_loss=accuracy_loss(baseline.accuracy, record.accuracy),
+        accuracy_loss=accuracy_loss(mean_and_sd(reference)[0] if reference else None, mean),
     )
 
 
@@ -92,7 +121,35 @@ def topk_average(rows: Iterable[TopKAverage]) -> TopKAverage | None:
     })
 
 
-def compare_topk(baseline: TrialRecord, records: Iterable[TrialRecord], k: int, strategy: str) -> TopK:
-    """The top-k records by `rank_records`, against the baseline, with their average."""
-    rows = [topk_row(baseline, record) for record in rank_records(records)[:k]]
-    return TopK(strategy=strategy, k=k, rows=rows, average=topk_average(rows))
+def admitted(reference: TrialRecord, records: Iterable[TrialRecord], max_accuracy_loss: float) -> list[TrialRecord]:
+    """The feasible records that lose at most `max_accuracy_loss` points against the reference
+    (on the accuracies the search measured), fastest first; each network-and-design once, and never
+    the reference itself. With an unevaluated reference no loss can be measured: every feasible
+    record, fastest first."""
+    unique: dict[tuple[str, str | None], TrialRecord] = {}
+    for record in records:
+        if not record.feasible or (record.spec, record.design_str) == (reference.spec, reference.design_str):
+            continue
+        loss = accuracy_loss(reference.accuracy, record.accuracy)
+        if loss is None or loss <= max_accuracy_loss + 1e-9:
+            unique.setdefault((record.spec, record.design_str), record)
+    return sorted(unique.values(), key=lambda r: (float(r.total_ms), -float(r.accuracy), r.number))  # type: ignore[arg-type]
+
+
+def most_accurate(records: Iterable[TrialRecord]) -> TrialRecord | None:
+    """The most accurate feasible record (the faster one, then the earlier one, of equals)."""
+    feasible = [r for r in records if r.feasible]
+    return min(feasible, key=lambda r: (-float(r.accuracy), float(r.total_ms), r.number), default=None)  # type: ignore[arg-type]
+
+
+def compare_topk(reference: TrialRecord, records: Iterable[TrialRecord], k: int, strategy: str, *,
+                 max_accuracy_loss: float = DEFAULT_MAX_ACCURACY_LOSS, reference_label: str = "baseline",
+                 seed_accuracies: Mapping[str, Sequence[float]] | None = None) -> TopK:
+    """The paper's table: the `k` fastest records within `max_accuracy_loss` of the reference,
+    against it, with their average (see the module docstring)."""
+    rows = [topk_row(reference, record, seed_accuracies) for record in admitted(reference, records, max_accuracy_loss)[:k]]
+    values = _accuracies(reference, seed_accuracies)
+    mean, sd = mean_and_sd(values) if values else (None, None)
+    return TopK(strategy=strategy, k=k, rows=rows, average=topk_average(rows), max_accuracy_loss=max_accuracy_loss,
+                reference=reference_label, reference_spec=reference.spec, reference_accuracy=mean,
+                reference_accuracy_sd=sd, reference_trainings=len(values))

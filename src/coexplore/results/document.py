@@ -44,7 +44,8 @@ class RunResults(BaseModel):
     hypervolume_reference: HypervolumeReference
     baseline: TrialRecord
     strategies: dict[str, StrategyResult]
-    topk: TopK
+    topk: TopK  # against the baseline network
+    topk_vs_best: TopK | None = None  # the same table against the most accurate feasible network
     sequential_vs_coexplore: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -39,6 +39,9 @@ class OpCost(BaseModel):
     memory_ms: float
     total_ms: float
     bottleneck: str = ""
+    # for the report's roofline (None in files written before they were stored)
+    macs: int | None = None
+    traffic_bytes: float | None = None  # DRAM bytes moved by the op on this design
 
     @field_validator("shape", "bottleneck", mode="before")
     @classmethod
@@ -113,6 +116,21 @@ class TrialRecord(BaseModel):
         """The flat dict the search stores on the record's Optuna trial (plain JSON)."""
         return self.model_dump(mode="json", include=set(STORED_FIELDS))
 
+    def flat_attrs(self) -> dict[str, Any]:
+        """The record's headline fields as flat scalars (None left out), for tools that sort and
+        filter on user attributes (optuna-dashboard, `study.trials_dataframe()`): spec, status,
+        reason, accuracy, feasibility, the compute / memory / total split and each design field."""
+        attrs: dict[str, Any] = {name: getattr(self, name) for name in FLAT_FIELDS}
+        attrs["design"] = attrs.pop("design_str")
+        design = self.design or {}
+        for name in FLAT_DESIGN_FIELDS:
+            attrs[f"design_{name}"] = design.get(name)
+        if design:
+            ports = design.get("ports_words_per_cycle")
+            attrs["design_ports"] = "shared" if ports is None else "/".join(f"{p:g}" for p in ports)
+            attrs["design_precision"] = (design.get("settings") or {}).get("precision")
+        return {key: value for key, value in attrs.items() if value is not None}
+
     @classmethod
     def from_stored(cls, number: int, strategy: str, attrs: dict[str, Any]) -> TrialRecord:
         """The record of a trial, from the dict `stored_attrs` wrote."""
@@ -122,3 +140,7 @@ class TrialRecord(BaseModel):
 STORED_FIELDS: tuple[str, ...] = tuple(
     name for name in TrialRecord.model_fields if name not in ("number", "strategy", "per_op")
 )
+# The fields `flat_attrs` copies as they are, and the design's tile fields it flattens.
+FLAT_FIELDS: tuple[str, ...] = ("spec", "status", "reason", "accuracy", "feasible", "compute_ms", "memory_ms",
+                                "total_ms", "design_str", "evaluation")
+FLAT_DESIGN_FIELDS: tuple[str, ...] = ("tm", "tn", "tr", "tc")

@@ -1,7 +1,7 @@
 """coexplore.search: the co-exploration of network and accelerator on Optuna.
 
     from coexplore.search import load_config, run_search
-    results = run_search(load_config("configs/search-demo.yaml"), "runs/demo")
+    results = run_search(load_config("demo"), "runs/demo")
 
 Strategies (coexplore, sequential, random, hardware-only) share one machinery: hardware first,
 an evaluation cache and a training-budget ledger in the study database, resumable and distributed

@@ -14,13 +14,16 @@ import optuna
 
 from coexplore.errors import CoexploreError
 from coexplore.nets import lower, parse_spec
-from coexplore.nets.spec import BLOCKS, UPSAMPLES
 from coexplore.results import hardware_feasible, hypervolume_reference
 from coexplore.search.config import SearchConfig
 from coexplore.search.context import SearchContext
-from coexplore.search.ehvi import Candidate
-from coexplore.search.samplers import EhviInputs, auto_population
+from coexplore.search.samplers import KnownCosts, auto_population
 from coexplore.search.strategies import Plan
+from coexplore.search.whole_network import Candidate
+
+WARM_START_JITTER = 0.3  # of a bin: how far the seed moves the warm start's bin edges
+WHOLE_NETWORK_WARM_START = 4
+WHOLE_NETWORK_SAMPLERS = frozenset({"ehvi", "thompson"})
 
 
 def candidate_pool(context: SearchContext, pool_size: int, seed: int) -> list[str]:
@@ -37,9 +40,10 @@ def latency_spread(context: SearchContext, count: int, seed: int = 0) -> list[st
 
     The hardware cost of a network is known for the price of a DSE, long before its accuracy: the
     candidates that fit and meet the latency budget are sorted by best-design latency and cut into
-    `count` bins of equal size, and each bin contributes the network that does the most MACs (at
-    equal latency: more capacity, and the better use of the accelerator). This is the
-    co-exploration's first population; the sampler takes over from there.
+    `count` bins of about equal size, and each bin contributes the network that does the most MACs
+    (at equal latency: more capacity, and the better use of the accelerator). The bin edges move by
+    up to `WARM_START_JITTER` of a bin, drawn from the seed, so two seeds start from two populations.
+    This is the co-exploration's first population; the sampler takes over from there.
     """
     config = context.config
     timed = []
@@ -51,32 +55,35 @@ def latency_spread(context: SearchContext, count: int, seed: int = 0) -> list[st
     if not timed:
         return []
     count = min(count, len(timed))
-    bins = np.array_split(np.arange(len(timed)), count)
+    rng = np.random.default_rng(seed)
+    width = len(timed) / count
+    jitter = rng.uniform(-WARM_START_JITTER, WARM_START_JITTER, size=count - 1)
+    edges = np.clip(np.rint((np.arange(1, count) + jitter) * width).astype(int), 1, len(timed) - 1)
+    bins = [members for members in np.split(np.arange(len(timed)), np.unique(edges)) if members.size]
     macs = {spec: lower(parse_spec(spec)).macs for _, spec in timed}
     return [max((timed[i][1] for i in members), key=lambda spec: (macs[spec], spec)) for members in bins]
 
 
 def network_features(spec: str) -> tuple[float, ...]:
-    """What the ehvi sampler's accuracy model sees of a network: its genes (numbers as they are,
-    block and upsampling one-hot) and its size (log MACs, log conv weights)."""
-    parsed = parse_spec(spec)
-    workload = lower(parsed)
-    numeric = [parsed.stacks, parsed.order, parsed.features, parsed.modules, parsed.kernel,
-               float(np.mean(parsed.level_features))]
-    one_hot = [float(parsed.block == b) for b in BLOCKS] + [float(parsed.upsample == u) for u in UPSAMPLES]
-    return tuple(float(v) for v in numeric + one_hot + [math.log(workload.macs), math.log(max(workload.params, 1))])
+    """What the accuracy model of the ehvi / thompson samplers sees of a network: its size (log
+    MACs, log conv weights). Chosen on bench/tables/synthetic-cpu.json (issue 9): with 4-32
+    trained networks, the genes one-hot beside the size overfit (median HV regret at 8 trainings
+    2.0 -> 0.2 points without them, no budget, 20 seeds)."""
+    workload = lower(parse_spec(spec))
+    return (math.log(workload.macs), math.log(max(workload.params, 1)))
 
 
 def build_candidates(context: SearchContext, seed: int = 0) -> list[Candidate]:
-    """The ehvi sampler's candidates: networks that fit and meet the latency budget, with their
-    best-design latency (the same pool as the warm start)."""
+    """The whole-network samplers' candidates: networks that fit and meet the latency budget, with
+    their best-design latency and MACs (the same pool as the warm start)."""
     config = context.config
     found = []
     for spec in candidate_pool(context, config.warm_start_pool, seed):
         hw = context.hardware.best(spec)
         if hardware_feasible(hw.fits, hw.total_ms, config.latency_budget_ms):
             params = context.space.params(parse_spec(spec))
-            found.append(Candidate(spec, params, float(hw.total_ms), network_features(spec)))
+            found.append(Candidate(spec, params, float(hw.total_ms), network_features(spec),
+                                   float(lower(parse_spec(spec)).macs)))
     if not found:
         raise CoexploreError("no network of the space fits the board within the latency budget", field="sampler",
                              fix="raise latency_budget_ms or use another sampler")
@@ -90,9 +97,16 @@ def ehvi_reference(config: SearchConfig, candidates: list[Candidate]) -> tuple[f
     return reference.accuracy, reference.total_ms
 
 
-def ehvi_inputs(context: SearchContext) -> EhviInputs:
+def known_costs(context: SearchContext) -> KnownCosts:
     candidates = build_candidates(context, seed=context.config.seed)
-    return EhviInputs(candidates, ehvi_reference(context.config, candidates))
+    return KnownCosts(candidates, ehvi_reference(context.config, candidates))
+
+
+def warm_start_size(plan: Plan) -> int:
+    """NSGA-II's first generation is its population; a whole-network sampler's model needs only a
+    few trained networks to start from (more, and the warm start spends the budget its model would
+    spend better: chosen on synthetic-cpu.json, 4 of 2/3/4/6/8)."""
+    return WHOLE_NETWORK_WARM_START if plan.sampler in WHOLE_NETWORK_SAMPLERS else auto_population(plan.budget)
 
 
 def seed_study(study: optuna.Study, context: SearchContext, plan: Plan) -> int:
@@ -100,7 +114,7 @@ def seed_study(study: optuna.Study, context: SearchContext, plan: Plan) -> int:
     config = context.config
     if not (plan.warm_start and config.warm_start) or study.get_trials(deepcopy=False):
         return 0
-    count = config.population_size or auto_population(plan.budget)
+    count = config.population_size or warm_start_size(plan)
     specs = latency_spread(context, count, seed=config.seed)
     for spec in specs:
         study.enqueue_trial(context.space.params(parse_spec(spec)), skip_if_exists=True)

@@ -8,13 +8,14 @@ the runner calls before spending anything.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coexplore.errors import CoexploreError, choice_error, validation_error
-from coexplore.files import read_mapping
+from coexplore.files import find_config, read_mapping
 from coexplore.fpga import PRECISIONS, DesignSettings
 from coexplore.fpga.settings import port_words
 from coexplore.results import HypervolumeReference
@@ -25,6 +26,8 @@ from coexplore.search.strategies import STRATEGIES as PLAN_FACTORIES
 STRATEGIES: tuple[str, ...] = tuple(PLAN_FACTORIES)
 SAMPLERS: tuple[str, ...] = tuple(SAMPLER_FACTORIES)
 HW_MODES: tuple[str, ...] = ("exact", "joint")
+MAX_NAME_LENGTH = 100
+NAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}", re.ASCII)
 
 # Default hardware genes for `hw: joint`: the tile sizes a designer would try (powers of two, as
 # in the design spaces of Zhang et al. FPGA'15 and the Jiang et al. co-exploration papers).
@@ -91,7 +94,8 @@ class SearchConfig(BaseModel):
             tile_shapes. Every design the search explores (`hw: exact`) or samples (`hw: joint`)
             carries them, and the trial record stores them with the design.
         space: the network search space: a space config file, an inline dict, or None for the
-            default Hourglass space.
+            default Hourglass space. With `table:`, None means the table's own space, and a given
+            space must be the table's (else an error names both).
         baseline: the reference network (spec string or preset) the top-k table compares against;
             None = the canonical Hourglass of the space (see `context.default_baseline`).
         data: training data source as the trainer reads it (`synthetic`, `mpii:PATH`, ...).
@@ -110,9 +114,12 @@ class SearchConfig(BaseModel):
         accuracy_floor: accuracy constraint (%); trained candidates below it are infeasible.
         sampler: sampler of the co-exploration: nsga2 (default), tpe, random, reinforce (FNAS-style
             policy gradient), ehvi (expected hypervolume improvement with the latency known from
-            the DSE before training; `hw: exact` only). The random strategy always samples at random.
+            the DSE before training; `hw: exact` only), thompson (the same gain for a posterior draw
+            of the accuracy model: the setting bench/search_quality.py reports), largest-first (no
+            search: feasible networks by decreasing MACs). The random strategy always samples at random.
         sequential_sampler: sampler of the sequential strategy's accuracy-only stage 1.
-        population_size: NSGA-II population; None = scaled to the budget (see `samplers`).
+        population_size: NSGA-II population, and the size of the warm start; None = scaled to the
+            budget for NSGA-II (see `samplers`), 4 for ehvi / thompson (`candidates.warm_start_size`).
         warm_start: the co-exploration's first population spans the latency range of the space
             (hardware costs are known before any training; see `candidates.latency_spread`).
         warm_start_pool: networks examined for the warm start when the space is too large to
@@ -124,9 +131,14 @@ class SearchConfig(BaseModel):
         workers: local worker processes per strategy; each gets its own GPU when GPUs exist
             (CUDA_VISIBLE_DEVICES), else its share of the CPU cores. 0 = one per GPU (1 without).
         storage: Optuna storage URL; None = SQLite `study.db` in the run folder.
-        table: a tabular benchmark file (`bench-table build`): replay accuracies, never train.
+        table: a tabular benchmark file (`bench-table build`): replay accuracies, never train; the
+            search runs on the table's space.
         table_delay_s: seconds each replayed training sleeps (to exercise workers and resume).
-        topk: rows of the paper-style table (the paper reports its top 5).
+        topk: rows of the paper-style table (the paper reports its top 5): the fastest trained
+            designs that lose at most `max_accuracy_loss` points against the reference.
+        max_accuracy_loss: accuracy points a top-k design may lose against the reference.
+        final_seeds: extra training seeds for the top-k designs and their references before the
+            table is printed (mean ± SD over every training); 0 = report the single training.
         hv_reference: hypervolume reference point; None = (accuracy floor or 0, latency budget or
             1.1 × the slowest feasible design of the run).
         heartbeat_s: trial heartbeat period; a trial silent for `grace_s` is failed and retried.
@@ -165,6 +177,8 @@ class SearchConfig(BaseModel):
     table: str | None = None
     table_delay_s: float = Field(default=0.0, ge=0)
     topk: int = Field(default=5, ge=1)
+    max_accuracy_loss: float = Field(default=1.0, ge=0)
+    final_seeds: int = Field(default=3, ge=0)
     hv_reference: HypervolumeReference | None = None
     heartbeat_s: int = Field(default=10, ge=1)
     grace_s: int = Field(default=30, ge=2)
@@ -173,8 +187,11 @@ class SearchConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not value or not all(ch.isalnum() or ch in "-_." for ch in value):
-            raise ValueError("use letters, digits, '-', '_' or '.'")
+        # the name is the default run folder (runs/<name>) and the study name prefix: a plain
+        # folder name, never ".", ".." or a hidden / option-like one
+        if not NAME_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} is not a plain folder name: use up to {MAX_NAME_LENGTH} letters, digits, "
+                             "'-', '_' or '.', starting with a letter or digit")
         return value
 
     @field_validator("strategies")
@@ -240,7 +257,7 @@ class SearchConfig(BaseModel):
 def parse_config(data: dict[str, Any], source: str = "config") -> SearchConfig:
     """Validate a dict; every problem becomes one CoexploreError naming the field."""
     if not isinstance(data, dict):
-        raise CoexploreError("must be a mapping of settings", field=source, fix="see configs/search-demo.yaml")
+        raise CoexploreError("must be a mapping of settings", field=source, fix="see the shipped demo config (`coexplore search --config demo`)")
     try:
         return SearchConfig(**data)
     except ValidationError as exc:
@@ -249,8 +266,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SearchConfig:
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> SearchConfig:
     """Read a YAML or TOML config file; relative paths in it are resolved against its folder."""
-    path = Path(path)
-    data = read_mapping(path, what="--config", fix="give a search config (see configs/)")
+    path = find_config(path, "search")
+    data = read_mapping(path, what="--config", fix="give a search config file, or a shipped one by name (demo)")
     data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     for key in ("space", "table"):
         if isinstance(data.get(key), str):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coexplore.errors import CoexploreError
 from coexplore.nets import PRESETS, HourglassSpace, HourglassSpec, get_preset, parse_spec
 from coexplore.search.cache import BudgetLedger, EvalCache, Ledger, MemoryCache, MemoryLedger
 from coexplore.search.config import SearchConfig
@@ -45,7 +46,7 @@ def build_context(config: SearchConfig, storage_url: str | None,
     space = load_space(config, table)
     evaluator: Evaluator
     if table is not None:
-        evaluator = TableEvaluator(table, config.table_delay_s)
+        evaluator = TableEvaluator(table, config.table_delay_s, config.seed)
     else:
         cache = EvalCache(storage_url) if storage_url else MemoryCache()
         evaluator = TrainingEvaluator(config.data, config.train, cache, checkpoint_root)
@@ -54,11 +55,31 @@ def build_context(config: SearchConfig, storage_url: str | None,
                          resolve_baseline(config, space), table)
 
 
+# Labels of a space, not genes: two spaces that differ only in these are the same space.
+SPACE_LABELS = ("name", "description")
+
+
 def load_space(config: SearchConfig, table: BenchTable | None = None) -> HourglassSpace:
-    """The network space: the table's own when replaying, else the configured one."""
-    if table is not None:
-        return table.make_space()
-    return HourglassSpace.default() if config.space is None else HourglassSpace.from_config(config.space)
+    """The network space: the table's own when replaying, else the configured one (the default
+    space without `space:`). With a table, no `space:` means the table's space; a configured
+    space must be the table's, or the error names both."""
+    if table is None:
+        return HourglassSpace.default() if config.space is None else HourglassSpace.from_config(config.space)
+    space = table.make_space()
+    if config.space is not None:
+        configured = HourglassSpace.from_config(config.space)
+        mine, theirs = (s.config.model_dump(mode="json", exclude=set(SPACE_LABELS)) for s in (configured, space))
+        differ = sorted(key for key in mine.keys() | theirs.keys() if mine.get(key) != theirs.get(key))
+        if differ:
+            source = config.space if isinstance(config.space, str) else "(inline)"
+            raise CoexploreError(
+                f"the configured space {configured.config.name!r} {source} differs from the space "
+                f"{space.config.name!r} of the table {table.path} ({', '.join(differ)} differ)",
+                field="space",
+                fix="remove `space:` to replay the table's own space, or build a table on this space "
+                    "with `coexplore bench-table build`",
+            )
+    return space
 
 
 def default_baseline(space: HourglassSpace) -> str:

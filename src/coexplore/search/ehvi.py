@@ -7,8 +7,9 @@ latency as known:
 
 1. the candidates are the networks of the space (all of a small space, a fixed random sample of a
    large one) that fit the board and meet the latency budget, each with its best-design latency;
-2. a Bayesian linear model predicts accuracy from the network's genes and size (log MACs, log
-   weights), with a Gaussian predictive distribution;
+2. a Bayesian linear model predicts accuracy from the network's size (log MACs, log weights;
+   `candidates.network_features` says why not the genes too), with a Gaussian predictive
+   distribution;
 3. the next network is the untried candidate with the largest expected improvement of the
    accuracy-vs-latency hypervolume. With the latency fixed, the improvement is piecewise linear in
    the accuracy and its expectation under a Gaussian has a closed form (below).
@@ -16,51 +17,27 @@ latency as known:
 The first `n_startup` proposals are random candidates (the co-exploration's warm start usually
 fills them). Everything is rebuilt from the study's trials on each call, so several workers and a
 resumed study share the same model; trials in flight are not proposed again.
+
+`ThompsonHVISampler` (sampler `thompson`, coexplore's setting in bench/search_quality.py) scores
+the same improvement for one draw of the accuracy model's weights from their posterior instead of
+its expectation (Thompson sampling): as good on the development table, and the search follows its
+seed, where the expected improvement of a warm-started study is the same for every seed.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.samplers import BaseSampler, RandomSampler
-from optuna.trial import FrozenTrial, TrialState
 
-from coexplore.search.records import trial_attrs
+from coexplore.search.whole_network import Candidate, WholeNetworkSampler
 
 # Model settings, in units of the standardised accuracy (mean 0, std 1 over the trained networks):
 PRIOR_PRECISION = 1.0  # ridge prior on every standardised feature weight
 NOISE_VARIANCE = 0.1  # a tenth of the spread between networks is training noise
 DEFAULT_STARTUP = 4
-
-
-@dataclass(frozen=True)
-class Candidate:
-    spec: str
-    params: dict[str, Any]
-    total_ms: float
-    features: tuple[float, ...]
-
-
-def _key(params: dict[str, Any]) -> tuple:
-    return tuple(sorted(params.items()))
-
-
-def _allows(distribution: BaseDistribution, value: Any) -> bool:
-    """Is `value` one of the distribution's values? (A candidate's gene may have left the space
-    of a resumed study; the sampler then falls back to a random value.)"""
-    if isinstance(distribution, CategoricalDistribution):
-        return value in distribution.choices
-    if isinstance(distribution, IntDistribution):
-        return distribution.low <= value <= distribution.high and (value - distribution.low) % distribution.step == 0
-    if isinstance(distribution, FloatDistribution):
-        return distribution.low <= value <= distribution.high
-    return False
 
 
 def expected_improvement_area(mean: float, std: float, levels: Sequence[float], widths: Sequence[float]) -> float:
@@ -113,6 +90,11 @@ class BayesianLinearModel:
     def _design(self, features: np.ndarray) -> np.ndarray:
         return (features - self.center) / self.scale
 
+    def draw(self, features: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The accuracies predicted by one draw of the weights from their posterior."""
+        weights = rng.multivariate_normal(self.weights, self.covariance)
+        return self._design(features) @ weights * self.y_std + self.y_mean
+
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = self._design(features)
         mean = x @ self.weights
@@ -120,8 +102,9 @@ class BayesianLinearModel:
         return mean * self.y_std + self.y_mean, np.sqrt(variance) * self.y_std
 
 
-class KnownLatencyEHVISampler(BaseSampler):
-    """Proposes whole networks (all their genes at once) by expected hypervolume improvement."""
+class KnownLatencyEHVISampler(WholeNetworkSampler):
+    """Proposes whole networks by expected hypervolume improvement (whole_network.py does the
+    Optuna side); random candidates, drawn by the seed, until `n_startup` trainings exist."""
 
     def __init__(
         self,
@@ -131,72 +114,41 @@ class KnownLatencyEHVISampler(BaseSampler):
         seed: int | None = None,
         n_startup: int = DEFAULT_STARTUP,
     ):
-        self.candidates = list(candidates)
-        self.by_key = {_key(c.params): c for c in self.candidates}
+        super().__init__(candidates, seed=seed)
         self.reference = reference
         self.n_startup = n_startup
-        self._rng = np.random.default_rng(seed)
-        self._fallback = RandomSampler(seed=seed)
-        self._chosen: dict[int, dict[str, Any]] = {}
 
-    # --- the Optuna protocol: the whole network is chosen before the objective asks for genes ---
-    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return {}
-
-    def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict) -> dict[str, Any]:
-        return {}
-
-    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if "fixed_params" in trial.system_attrs:  # an enqueued or retried trial: keep its genes
-            return
-        choice = self.choose(study)
-        if choice is not None:
-            self._chosen[trial.number] = choice.params
-
-    def sample_independent(
-        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        chosen = self._chosen.get(trial.number, {})
-        if param_name in chosen and _allows(param_distribution, chosen[param_name]):
-            return chosen[param_name]
-        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
-
-    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
-        self._chosen.pop(trial.number, None)
-
-    def reseed_rng(self) -> None:
-        self._rng = np.random.default_rng()
-        self._fallback.reseed_rng()
-
-    # --- the choice ----------------------------------------------------------------------------
-    def choose(self, study: optuna.Study) -> Candidate | None:
-        trials = study.get_trials(deepcopy=False)
-        taken = {_key(t.params) for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)}
-        taken |= {_key(p) for p in self._chosen.values()}
-        pool = [c for c in self.candidates if _key(c.params) not in taken]
-        if not pool:
-            return None
-        trained = []
-        for trial in trials:
-            attrs = trial_attrs(trial)
-            candidate = self.by_key.get(_key(trial.params))
-            if trial.state == TrialState.COMPLETE and attrs.get("status") == "complete" and candidate is not None:
-                trained.append((candidate, float(attrs["accuracy"])))
+    def pick(self, pool: list[Candidate], trained: list[tuple[Candidate, float]], study: optuna.Study) -> Candidate:
         if len(trained) < self.n_startup:
             return pool[int(self._rng.integers(len(pool)))]
-        scores = self.expected_improvements(trained, pool)
-        best = np.flatnonzero(scores >= scores.max() - 1e-12)
-        return pool[int(self._rng.choice(best))]
+        return self.random_among_best(pool, self.scores(trained, pool))
 
-    def expected_improvements(self, trained: list[tuple[Candidate, float]], pool: list[Candidate]) -> np.ndarray:
+    def model(self, trained: list[tuple[Candidate, float]]) -> BayesianLinearModel:
         features = np.array([c.features for c, _ in trained], dtype=float)
         targets = np.array([acc for _, acc in trained], dtype=float)
         everything = np.array([c.features for c in self.candidates], dtype=float)
-        model = BayesianLinearModel(features, targets, everything)
-        mean, std = model.predict(np.array([c.features for c in pool], dtype=float))
+        return BayesianLinearModel(features, targets, everything)
+
+    def improvements(self, trained: list[tuple[Candidate, float]], pool: list[Candidate],
+                     mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+        """The expected hypervolume gain of each pool candidate, its accuracy ~ N(mean, std²)."""
         front = [(acc, c.total_ms) for c, acc in trained]
         scores = []
         for candidate, mu, sigma in zip(pool, mean, std):
             levels, widths = front_levels(front, candidate.total_ms, self.reference)
             scores.append(expected_improvement_area(float(mu), float(sigma), levels, widths))
         return np.array(scores)
+
+    def scores(self, trained: list[tuple[Candidate, float]], pool: list[Candidate]) -> np.ndarray:
+        """What `pick` maximises: the expected hypervolume gain under the model's prediction."""
+        mean, std = self.model(trained).predict(np.array([c.features for c in pool], dtype=float))
+        return self.improvements(trained, pool, mean, std)
+
+
+class ThompsonHVISampler(KnownLatencyEHVISampler):
+    """The hypervolume gain of each candidate under one posterior draw of the accuracy model."""
+
+    def scores(self, trained: list[tuple[Candidate, float]], pool: list[Candidate]) -> np.ndarray:
+        model = self.model(trained)
+        drawn = model.draw(np.array([c.features for c in pool], dtype=float), self._rng)
+        return self.improvements(trained, pool, drawn, np.zeros_like(drawn))

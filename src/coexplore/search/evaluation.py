@@ -7,6 +7,7 @@ machinery whether it trains for real or replays a table.
 from __future__ import annotations
 
 import hashlib
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -37,6 +38,23 @@ class Evaluation:
     cost_seconds: float = 0.0
     train_device: str | None = None
     curve: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A NaN or infinite metric (a data source whose metric has no denominator, a broken score)
+        # is a failed evaluation, never a complete one: as an objective value Optuna would FAIL
+        # the trial, and a FAIL trial counts toward no budget, so the search would never end.
+        if self.accuracy is None or self.status == "failed":
+            return
+        try:
+            value = float(self.accuracy)
+        except (TypeError, ValueError):
+            value = math.nan
+        if math.isfinite(value):
+            self.accuracy = value
+            return
+        problem = f"metric is {self.accuracy!r}: {self.metric or 'the validation metric'} has no finite value"
+        self.status, self.accuracy = "failed", None
+        self.reason = f"{problem} ({self.reason})" if self.reason else f"{problem}; check the data source"
 
     @property
     def spent_seconds(self) -> float:
@@ -83,8 +101,9 @@ def _curve_of(result: Any) -> list[float]:
 class TrainingEvaluator:
     """Trains candidates with `coexplore.pose.trainer.train`, through the evaluation cache.
 
-    Only complete trainings are cached: a pruned run is partial, and a failure (out of memory, NaN)
-    may not repeat on another machine or with another seed.
+    Complete and failed trainings are cached: a failure (NaN metric, diverged loss, out of memory)
+    costs its training once and is reported with its reason, rather than trained again by every
+    strategy and every resume. A pruned run is partial and is not cached.
     """
 
     def __init__(
@@ -120,7 +139,7 @@ class TrainingEvaluator:
         from coexplore.search.networks import hourglass_network
 
         config = self.config
-        checkpoint_dir = self._checkpoint_dir(spec)
+        checkpoint_dir = self.checkpoint_dir(spec)
         if checkpoint_dir is not None:  # a retried trial resumes the killed worker's training
             config = config.model_copy(update={"checkpoint_dir": str(checkpoint_dir)})
         result = train(hourglass_network(spec), self.data, config, progress=False, on_epoch=on_epoch)
@@ -135,34 +154,58 @@ class TrainingEvaluator:
             curve=_curve_of(result),
         )
         self.metric = self.metric or result.metric
-        if result.status == "complete" and self.cache is not None:
+        if evaluation.status in ("complete", "failed") and self.cache is not None:
             self.cache.put(spec, self.train_key, self.data, evaluation.to_dict())
-        if checkpoint_dir is not None and result.status != "failed":
-            shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the result lives in the cache now
-        return evaluation
+        if checkpoint_dir is not None and evaluation.status != "complete":
+            # a pruned or failed run is not worth keeping, and its stored result must not stand in
+            # for a full training of the same network later
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        return evaluation  # a complete run keeps its checkpoint: `coexplore export` takes its weights
 
-    def _checkpoint_dir(self, spec: str) -> Path | None:
-        if self.checkpoint_root is None:
-            return None
-        key = hashlib.sha256(f"{spec}\n{self.train_key}\n{self.data}".encode()).hexdigest()[:16]
-        return self.checkpoint_root / key
+    def checkpoint_dir(self, spec: str) -> Path | None:
+        """Where the training of `spec` keeps its checkpoint (`last.pt`, with the trained weights)."""
+        return None if self.checkpoint_root is None else self.checkpoint_root / checkpoint_key(spec, self.train_key, self.data)
+
+    def prune_checkpoints(self, keep: set[str]) -> list[Path]:
+        """Delete the kept checkpoints of every network but those in `keep` (specs); returns them."""
+        if self.checkpoint_root is None or not self.checkpoint_root.is_dir():
+            return []
+        wanted = {checkpoint_key(spec, self.train_key, self.data) for spec in keep}
+        removed = [path for path in self.checkpoint_root.iterdir() if path.is_dir() and path.name not in wanted]
+        for path in removed:
+            shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+
+def checkpoint_key(spec: str, train_key: str, data: str) -> str:
+    """The folder name of a network's training checkpoint: one per (network, training, data)."""
+    return hashlib.sha256(f"{spec}\n{train_key}\n{data}".encode()).hexdigest()[:16]
 
 
 class TableEvaluator:
-    """Replays a tabular benchmark: the accuracy a network reached when the table was built.
+    """Replays a tabular benchmark as a real run would: a network's accuracy is ONE of its stored
+    trainings, the replicate `BenchTable.replicate(spec, seed)` draws for the search seed (the same
+    for every look-up of that network in this search, different across seeds). Scoring a search
+    uses the networks' mean accuracies instead (`BenchTable.mean_accuracy`): the search sees noise,
+    the verdict does not.
 
-    `on_epoch` sees the stored validation curve, so pruning replays too. `delay_s` makes each
+    `on_epoch` sees the replicate's validation curve, so pruning replays too. `delay_s` makes each
     replayed training sleep (to exercise workers, heartbeats and resume without training).
     """
 
-    def __init__(self, table: BenchTable, delay_s: float = 0.0):
+    def __init__(self, table: BenchTable, delay_s: float = 0.0, seed: int = 0):
         self.table = table
         self.delay_s = delay_s
+        self.seed = seed
         self.metric = table.metric
 
+    def reseeded(self, seed: int) -> "TableEvaluator":
+        """The same table replayed by a search with another seed."""
+        return TableEvaluator(self.table, self.delay_s, seed)
+
     def lookup(self, spec: str) -> Evaluation | None:
-        entry = self.table.entries.get(spec)
-        return None if entry is None else Evaluation.from_dict(entry, source="table")
+        replicate = self.table.replicate(spec, self.seed)
+        return None if replicate is None else Evaluation.from_dict(replicate, source="table")
 
     def evaluate(self, spec: str, on_epoch: OnEpoch | None = None) -> Evaluation:
         evaluation = self.lookup(spec)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # Prefix of the Optuna parameters that hold the hardware genes in `hw: joint` mode.
 HW_PARAM_PREFIX = "hw_"
 # The columns of a per-op row in the trial record.
-OP_ROW_FIELDS = ("name", "kind", "shape", "compute_ms", "memory_ms", "total_ms", "bottleneck")
+OP_ROW_FIELDS = ("name", "kind", "shape", "compute_ms", "memory_ms", "total_ms", "bottleneck", "macs", "traffic_bytes")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ NO_DESIGN = HardwareResult(None, None, None, None, None, None, None, None, False
 
 
 def op_cost_dict(row: OpCost) -> dict:
-    """One per-op row of the trial record: name, kind, shape, compute/memory/total ms, bottleneck."""
+    """One per-op row of the trial record: name, kind, shape, compute/memory/total ms, bottleneck, MACs, DRAM bytes."""
     return {key: getattr(row, key) for key in OP_ROW_FIELDS}
 
 

@@ -28,8 +28,13 @@ class StudyProgress:
     """Where a strategy's study stands.
 
     `trainings`: finished trials that spent budget; `slots`: budget slots held by trials that did
-    not fail (finished or still in flight); `trailing_free`: the latest finished trials in a row
-    that spent no budget.
+    not fail (finished or still in flight); `failed`: FAIL trials (a dead worker's, one abandoned
+    because the budget was spent); `trailing_free`: the latest ended trials in a row that spent no
+    budget, FAIL ones included.
+
+    Every trial that ends counts toward something: a training toward the budget, any trial toward
+    the trial cap, one that spent nothing toward the patience. So no kind of trial, FAIL included,
+    can keep a search running forever.
     """
 
     trainings: int
@@ -37,24 +42,30 @@ class StudyProgress:
     finished: int
     running: int
     trailing_free: int
+    failed: int = 0
 
     def exhausted(self, plan: Plan, trial_cap: int) -> bool:
         """No point in more trials: the cap is reached or the space yields nothing new."""
-        return self.finished >= trial_cap or self.trailing_free >= plan.patience
+        return self.finished + self.failed >= trial_cap or self.trailing_free >= plan.patience
 
 
 def study_progress(study: optuna.Study, ledger: Ledger) -> StudyProgress:
     trials = study.get_trials(deepcopy=False)
-    finished = sorted((t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)), key=lambda t: t.number)
-    trainings = sum(1 for t in finished if trial_attrs(t).get("evaluation") in BUDGET_EVALUATIONS)
+    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    trainings = sum(1 for t in finished if _spent_budget(t))
     trailing = 0
-    for trial in reversed(finished):
-        if trial_attrs(trial).get("evaluation") in BUDGET_EVALUATIONS:
+    for trial in sorted((t for t in trials if t.state.is_finished()), key=lambda t: t.number, reverse=True):
+        if _spent_budget(trial):
             break
         trailing += 1
     running = sum(1 for t in trials if t.state == TrialState.RUNNING)
     failed = {t.number for t in trials if t.state == TrialState.FAIL}
-    return StudyProgress(trainings, ledger.used(study.study_name, failed), len(finished), running, trailing)
+    return StudyProgress(trainings, ledger.used(study.study_name, failed), len(finished), running, trailing,
+                         len(failed))
+
+
+def _spent_budget(trial: FrozenTrial) -> bool:
+    return trial.state != TrialState.FAIL and trial_attrs(trial).get("evaluation") in BUDGET_EVALUATIONS
 
 
 def run_worker(

@@ -14,12 +14,14 @@ Order of work in a trial, cheapest first:
 
 Every field of the trial record is stored as a user attribute; the objective values are accuracy
 (maximise) and total latency (minimise), or accuracy alone for the sequential stage 1. Constraints
-(≤ 0 satisfied: latency excess, misfit, accuracy shortfall, failed training) go through
-`trial.set_constraint`, which NSGA-II and TPE honour.
+(≤ 0 satisfied: latency excess, misfit, accuracy shortfall, failed training) are stored as the
+trial's constraint list (`records.store_constraints`), which NSGA-II and TPE honour and
+optuna-dashboard shows.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from coexplore.search.config import SearchConfig
 from coexplore.search.context import SearchContext
 from coexplore.search.evaluation import Evaluation
 from coexplore.search.hardware import HW_PARAM_PREFIX, HardwareResult
-from coexplore.search.records import RECORD_ATTR, store_record, trial_attrs
+from coexplore.search.records import RECORD_ATTR, store_constraints, store_record, trial_attrs
 from coexplore.search.storage import fail_stale_trials
 from coexplore.search.strategies import Plan
 
@@ -71,8 +73,10 @@ def _constraints(hw: HardwareResult, evaluation: Evaluation | None, latency_budg
 class Objective:
     """The callable handed to `study.optimize`; one instance per worker and strategy."""
 
-    def __init__(self, context: SearchContext, plan: Plan, study_name: str, worker: int = 0):
+    def __init__(self, context: SearchContext, plan: Plan, study_name: str, worker: int = 0,
+                 on_training: Callable[[str, int], None] | None = None):
         self.context = context
+        self.on_training = on_training  # (spec, epochs done): 0 when a training starts, then after each epoch
         self.config = context.config
         self.plan = plan
         self.study_name = study_name
@@ -91,7 +95,7 @@ class Objective:
             failed = {t.number for t in trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
             claim = self.context.ledger.claim(self.study_name, trial.number, spec, self.plan.budget, failed)
             if claim == GRANTED:
-                evaluation = self.context.evaluator.evaluate(spec, on_epoch=self.pruning_rule(trial))
+                evaluation = self.context.evaluator.evaluate(spec, on_epoch=self.epoch_hook(trial, spec))
             elif claim == SPENT:
                 trial.set_user_attr(RECORD_ATTR, {"status": "budget_spent", "spec": spec})
                 raise BudgetSpent(f"{self.study_name}: the budget of {self.plan.budget} trainings is spent")
@@ -138,6 +142,20 @@ class Objective:
                     curve=list(attrs.get("curve") or []),
                 )
         return None
+
+    def epoch_hook(self, trial: Trial, spec: str) -> Callable[[int, float], bool] | None:
+        """The evaluator's per-epoch callback: tell `on_training`, then apply the pruning rule."""
+        prune = self.pruning_rule(trial)
+        report = self.on_training
+        if report is None:
+            return prune
+        report(spec, 0)
+
+        def on_epoch(epoch: int, accuracy: float) -> bool:
+            report(spec, epoch)
+            return prune(epoch, accuracy) if prune is not None else False
+
+        return on_epoch
 
     def pruning_rule(self, trial: Trial) -> Callable[[int, float], bool] | None:
         """Median rule on intermediate validation accuracy (Optuna's MedianPruner, but it also
@@ -195,12 +213,13 @@ class Objective:
         )
         store_record(trial, record)
         if self.plan.multi_objective:  # the sequential stage 1 is blind to hardware on purpose
-            for name, value in zip(CONSTRAINT_NAMES, constraints):
-                trial.set_constraint(name, value)
+            store_constraints(trial, constraints)  # in CONSTRAINT_NAMES order
         if status == "pruned":
             raise optuna.TrialPruned(reason or "pruned")
+        # objective values are always finite: Optuna FAILs a trial with a NaN value, and a FAIL
+        # trial spends no budget (the Evaluation already turned a NaN metric into "failed")
         accuracy_value = float(accuracy) if accuracy is not None and status == "complete" else 0.0
         if not self.plan.multi_objective:
             return accuracy_value
-        latency = hw.total_ms if hw.total_ms is not None else NO_DESIGN_LATENCY_MS
+        latency = hw.total_ms if hw.total_ms is not None and math.isfinite(hw.total_ms) else NO_DESIGN_LATENCY_MS
         return accuracy_value, float(latency)

@@ -72,9 +72,13 @@ def run_worker_processes(
             if process.poll() is None:
                 process.terminate()
     _print_new(study, seen, strategy, printer)
-    failed = [(p.returncode, log) for p, log in processes if p.returncode != 0]
-    if failed:
-        code, log = failed[0]
+    # A worker that exits 0 saw the study done. One killed by a signal (kill -9, the OOM killer)
+    # is no error then: its trial went stale and a live worker retried it. A worker that exited
+    # with an error, or a study left unfinished because every worker was killed, is one.
+    errors = [(p.returncode, log) for p, log in processes if p.returncode > 0]
+    killed = [(p.returncode, log) for p, log in processes if p.returncode < 0]
+    survived = any(p.returncode == 0 for p, _ in processes)
+    for code, log in errors or ([] if survived else killed)[:1]:
         tail = log.read_text().strip().splitlines()[-1:] or ["(empty log)"]
         raise CoexploreError(f"a worker of {study_name} exited with code {code}: {tail[0]}", field="workers",
                              fix=f"see {log}; re-run the same command to resume")

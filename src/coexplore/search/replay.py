@@ -17,6 +17,7 @@ from coexplore.search.cache import MemoryLedger
 from coexplore.search.config import SearchConfig
 from coexplore.search.results import strategy_records
 from coexplore.search.context import SearchContext
+from coexplore.search.evaluation import TableEvaluator
 from coexplore.search.loop import run_worker
 from coexplore.search.objective import Objective
 from coexplore.search.strategies import plan_for
@@ -30,7 +31,10 @@ def replay_strategy(context: SearchContext, strategy: str, *, seed: int = 0, bud
     if budget is not None:
         changes["budget"] = budget
     config = SearchConfig(**{**context.config.model_dump(), **changes})  # validated
-    local = dataclasses.replace(context, config=config, ledger=MemoryLedger())
+    evaluator = context.evaluator
+    if isinstance(evaluator, TableEvaluator):  # a trial gets the replicate this seed draws
+        evaluator = evaluator.reseeded(config.seed)
+    local = dataclasses.replace(context, config=config, ledger=MemoryLedger(), evaluator=evaluator)
     storage = optuna.storages.InMemoryStorage()
     plan = plan_for(strategy, config, local.baseline)
     name = ensure_study(storage, local, plan).study_name

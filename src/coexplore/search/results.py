@@ -5,25 +5,31 @@ this module gathers the trial records of each strategy's study, the baseline and
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
+from coexplore.errors import CoexploreError
 from coexplore.results import (
     HypervolumeReference,
     OpCost,
     RunResults,
+    TopK,
     TrialRecord,
+    admitted,
     compare_topk,
     hypervolume_reference,
     is_feasible,
+    most_accurate,
     sequential_vs_coexplore,
     summarize_strategy,
 )
 from coexplore.search.config import SearchConfig
 from coexplore.search.context import SearchContext
+from coexplore.search.final_seeds import seed_accuracies
 from coexplore.search.records import trial_record
 from coexplore.search.strategies import plan_for
 
@@ -40,7 +46,11 @@ def strategy_records(storage: Any, study_name: str, strategy: str) -> list[Trial
         study = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         return []
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    try:
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    except json.JSONDecodeError as exc:  # Optuna keeps attributes and params as JSON text
+        raise CoexploreError(f"a trial attribute or parameter is not valid JSON ({exc.msg})", field=f"study {study_name}",
+                             fix="the study database was edited or damaged; restore it or start a new run") from None
     return [trial_record(t, strategy) for t in sorted(trials, key=lambda t: t.number)]
 
 
@@ -51,6 +61,10 @@ def baseline_record(context: SearchContext) -> TrialRecord:
     evaluation = context.evaluator.lookup(spec)
     accuracy = evaluation.accuracy if evaluation is not None and evaluation.status == "complete" else None
     status = "complete" if accuracy is not None else "failed"
+    if evaluation is None:
+        reason = "the baseline was not evaluated"
+    else:  # a failed training is cached with its reason (NaN metric, diverged, out of memory)
+        reason = None if accuracy is not None else (evaluation.reason or f"the baseline's evaluation {evaluation.status}")
     config = context.config
     return TrialRecord(
         number=-1,
@@ -58,7 +72,7 @@ def baseline_record(context: SearchContext) -> TrialRecord:
         spec=spec,
         **hw.attrs(),
         status=status,
-        reason=None if accuracy is not None else "the baseline was not evaluated",
+        reason=reason,
         accuracy=accuracy,
         feasible=is_feasible(status=status, accuracy=accuracy, fits=hw.fits, total_ms=hw.total_ms,
                              latency_budget_ms=config.latency_budget_ms, accuracy_floor=config.accuracy_floor),
@@ -87,6 +101,34 @@ def per_op_costs(context: SearchContext, spec: str, design: dict | None) -> list
     return None if rows is None else [OpCost.model_validate(row) for row in rows]
 
 
+def paper_tables(context: SearchContext, baseline: TrialRecord, candidates: list[TrialRecord],
+                 everything: list[TrialRecord], strategy: str) -> tuple[TopK, TopK | None]:
+    """The paper-style table against the baseline, and against the most accurate feasible network
+    of the run, with every training the cache (or the table's replicates) holds of each design."""
+    config = context.config
+    best = most_accurate(everything)
+    references = [("baseline", baseline)] + ([("most accurate", best)] if best is not None else [])
+    specs = [reference.spec for _, reference in references]
+    for _, reference in references:
+        specs += [r.spec for r in admitted(reference, candidates, config.max_accuracy_loss)[: config.topk]]
+    trained = {r.spec: r.accuracy for r in everything if r.status == "complete"}
+    accuracies = seed_accuracies(context, specs, trained)
+    tables = [compare_topk(reference, candidates, k=config.topk, strategy=strategy,
+                           max_accuracy_loss=config.max_accuracy_loss, reference_label=label,
+                           seed_accuracies=accuracies) for label, reference in references]
+    return tables[0], (tables[1] if len(tables) > 1 else None)
+
+
+def retrain_targets(results: RunResults) -> list[str]:
+    """What the final seeds retrain: the baseline (unless its training failed: no table can use
+    it), the most accurate feasible network and the top-k designs against the baseline."""
+    specs = [results.baseline.spec] if results.baseline.accuracy is not None else []
+    specs += [row.spec for row in results.topk.rows]
+    if results.topk_vs_best is not None and results.topk_vs_best.reference_spec:
+        specs.append(results.topk_vs_best.reference_spec)
+    return list(dict.fromkeys(specs))
+
+
 def build_results(storage: Any, context: SearchContext, strategies: list[str] | None = None) -> RunResults:
     config = context.config
     names = strategies or config.strategies
@@ -95,8 +137,8 @@ def build_results(storage: Any, context: SearchContext, strategies: list[str] | 
     everything = [r for records in per_strategy.values() for r in records] + [baseline]
     reference = hv_reference(config, everything)
     topk_strategy = "coexplore" if "coexplore" in per_strategy else next(iter(per_strategy))
-    topk = compare_topk(baseline, per_strategy[topk_strategy], k=config.topk, strategy=topk_strategy)
-    in_topk = {row.number for row in topk.rows}
+    topk, topk_vs_best = paper_tables(context, baseline, per_strategy[topk_strategy], everything, topk_strategy)
+    in_topk = {row.number for row in topk.rows} | {row.number for row in (topk_vs_best.rows if topk_vs_best else [])}
     for record in per_strategy[topk_strategy]:  # the top-k designs keep their per-op costs
         if record.number in in_topk:
             record.per_op = per_op_costs(context, record.spec, record.design)
@@ -118,5 +160,6 @@ def build_results(storage: Any, context: SearchContext, strategies: list[str] | 
         baseline=baseline,
         strategies=blocks,
         topk=topk,
+        topk_vs_best=topk_vs_best,
         sequential_vs_coexplore=sequential_vs_coexplore(blocks),
     )

@@ -1,10 +1,12 @@
-"""The samplers, by name: NSGA-II (default), TPE, random, REINFORCE (reinforce.py) and the
-known-latency EHVI sampler (ehvi.py), all behind Optuna's sampler protocol.
+"""The samplers, by name: NSGA-II (default), TPE, random, REINFORCE (reinforce.py), the
+known-latency EHVI sampler and its Thompson-sampling twin `thompson` (ehvi.py), and largest-first (whole_network.py: the feasible networks in
+decreasing order of MACs, the no-search baseline), all behind Optuna's sampler protocol. Every one
+is seeded from the search seed (tie-breaks included), so two seeds give two searches.
 
 `SAMPLERS` maps each name to a factory of `SamplerSettings`; the config validates its sampler names
 against it. Factories import their sampler when called, so reading the names loads neither optuna
-nor torch. Constraints reach NSGA-II and TPE through the trials themselves (`trial.set_constraint`
-in the objective).
+nor torch. Constraints reach NSGA-II and TPE through the trials themselves (the constraint list
+`records.store_constraints` writes in the objective).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from coexplore.errors import choice_error
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
 
-    from coexplore.search.ehvi import Candidate
+    from coexplore.search.whole_network import Candidate
 
 # NSGA-II population when none is configured: a few generations must fit in the budget, so the
 # population scales with it (Optuna's default of 50 would leave a 16-training search random).
@@ -35,9 +37,9 @@ def auto_population(budget: int) -> int:
 
 
 @dataclass(frozen=True)
-class EhviInputs:
-    """What the ehvi sampler knows before any training: the candidate networks with their
-    best-design latency, and the hypervolume reference point (accuracy, ms)."""
+class KnownCosts:
+    """What the whole-network samplers know before any training: the candidate networks with
+    their best-design latency and MACs, and the hypervolume reference point (accuracy, ms)."""
 
     candidates: list[Candidate]
     reference: tuple[float, float]
@@ -45,15 +47,15 @@ class EhviInputs:
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """Everything a sampler factory may read. `ehvi_inputs` is called only by the ehvi factory
-    (finding the candidates costs a DSE per network)."""
+    """Everything a sampler factory may read. `known_costs` is called only by the whole-network
+    samplers' factories (finding the candidates costs a DSE per network)."""
 
     seed: int
     budget: int
     population_size: int | None = None
     latency_budget_ms: float | None = None
     latency_weight: float = 0.5
-    ehvi_inputs: Callable[[], EhviInputs] | None = None
+    known_costs: Callable[[], KnownCosts] | None = None
 
 
 def _nsga2(settings: SamplerSettings) -> BaseSampler:
@@ -82,13 +84,30 @@ def _reinforce(settings: SamplerSettings) -> BaseSampler:
                             latency_weight=settings.latency_weight)
 
 
+def _known_costs(settings: SamplerSettings) -> KnownCosts:
+    if settings.known_costs is None:
+        raise ValueError("a whole-network sampler needs the candidate networks and the hypervolume reference")
+    return settings.known_costs()
+
+
 def _ehvi(settings: SamplerSettings) -> BaseSampler:
     from coexplore.search.ehvi import KnownLatencyEHVISampler
 
-    if settings.ehvi_inputs is None:
-        raise ValueError("the ehvi sampler needs the candidate networks and the hypervolume reference")
-    inputs = settings.ehvi_inputs()
-    return KnownLatencyEHVISampler(inputs.candidates, reference=inputs.reference, seed=settings.seed)
+    known = _known_costs(settings)
+    return KnownLatencyEHVISampler(known.candidates, reference=known.reference, seed=settings.seed)
+
+
+def _thompson(settings: SamplerSettings) -> BaseSampler:
+    from coexplore.search.ehvi import ThompsonHVISampler
+
+    known = _known_costs(settings)
+    return ThompsonHVISampler(known.candidates, reference=known.reference, seed=settings.seed)
+
+
+def _largest_first(settings: SamplerSettings) -> BaseSampler:
+    from coexplore.search.whole_network import LargestFirstSampler
+
+    return LargestFirstSampler(_known_costs(settings).candidates, seed=settings.seed)
 
 
 SamplerFactory = Callable[[SamplerSettings], "BaseSampler"]
@@ -98,6 +117,8 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "random": _random,
     "reinforce": _reinforce,
     "ehvi": _ehvi,
+    "thompson": _thompson,
+    "largest-first": _largest_first,
 }
 
 

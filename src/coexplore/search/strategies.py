@@ -1,5 +1,5 @@
-"""The four strategies, by name: how each one uses the shared machinery (objective, evaluator,
-cache, budget ledger), as a `Plan`.
+"""The strategies, by name: how each one uses the shared machinery (objective, evaluator, cache,
+budget ledger), as a `Plan`.
 
 | strategy      | proposes                                   | hardware check        | objectives            |
 |---------------|--------------------------------------------|-----------------------|-----------------------|
@@ -9,6 +9,17 @@ cache, budget ledger), as a `Plan`.
 |               |                                            | 2: DSE per network)   |                       |
 | random        | random network (+ random hw genes)         | first                 | accuracy ↑, latency ↓ |
 | hardware-only | the baseline network, DSE only             | first                 | accuracy ↑, latency ↓ |
+
+Baselines and ablations for the search-quality benchmark (bench/search_quality.py), on the same
+budget and cache:
+
+| strategy              | what it is                                                                      |
+|-----------------------|---------------------------------------------------------------------------------|
+| sequential-hw-first   | the sequential accuracy-only sampler, but misfits and over-budget networks are  |
+|                       | rejected before training, for free, scoring 0 for the sampler (a strong         |
+|                       | sequential flow)                                                                |
+| largest-first         | no search: the feasible networks in decreasing order of MACs                    |
+| coexplore-no-warm-start | coexplore without its warm start (what the sampler alone does)                |
 
 Every strategy gets the same training budget (`budget` trainings; hardware-only needs one). A
 worker runs trials until the study has spent its budget, reached its trial cap, or gone `patience`
@@ -71,6 +82,20 @@ def _sequential(settings: StrategySettings, baseline: str) -> Plan:
                 settings.patience)
 
 
+def _sequential_hw_first(settings: StrategySettings, baseline: str) -> Plan:
+    return Plan("sequential-hw-first", ACCURACY_ONLY, settings.sequential_sampler, True, False, settings.budget,
+                settings.patience)
+
+
+def _largest_first(settings: StrategySettings, baseline: str) -> Plan:
+    return Plan("largest-first", MULTI_OBJECTIVE, "largest-first", True, False, settings.budget, settings.patience)
+
+
+def _coexplore_no_warm_start(settings: StrategySettings, baseline: str) -> Plan:
+    return Plan("coexplore-no-warm-start", MULTI_OBJECTIVE, settings.sampler, True, settings.hw == "joint",
+                settings.budget, settings.patience, warm_start=False)
+
+
 def _hardware_only(settings: StrategySettings, baseline: str) -> Plan:
     # one network, so one training and no patience for repeats
     return Plan("hardware-only", MULTI_OBJECTIVE, "random", True, False, 1, 1, fixed_spec=baseline)
@@ -82,6 +107,9 @@ STRATEGIES: dict[str, PlanFactory] = {
     "sequential": _sequential,
     "random": _random,
     "hardware-only": _hardware_only,
+    "sequential-hw-first": _sequential_hw_first,
+    "largest-first": _largest_first,
+    "coexplore-no-warm-start": _coexplore_no_warm_start,
 }
 
 

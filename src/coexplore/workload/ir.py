@@ -21,6 +21,12 @@ OpKind = Literal["conv", "fc", "pool", "upsample", "add", "concat"]
 OP_KINDS: tuple[str, ...] = ("conv", "fc", "pool", "upsample", "add", "concat")
 
 
+# Integer fields of an op; padding may be 0, the others are ≥ 1.
+_WHOLE_FIELDS = ("in_channels", "out_channels", "in_h", "in_w", "out_h", "out_w", "kernel", "stride", "padding",
+                 "groups", "batch")
+_EXACT_COUNT = 2**53  # the largest count a float64 (the cost model's arrays) holds exactly
+
+
 @dataclass(frozen=True)
 class Op:
     """One layer. Channels follow Zhang et al. FPGA'15: N input maps, M output maps.
@@ -55,15 +61,41 @@ class Op:
             raise CoexploreError(
                 f"unknown op kind {self.kind!r}", field=f"op {self.name}.kind", fix=f"use one of {OP_KINDS}"
             )
-        for name in ("in_channels", "out_channels", "in_h", "in_w", "out_h", "out_w", "kernel", "stride", "groups", "batch"):
-            if getattr(self, name) < 1:
-                raise CoexploreError(f"must be ≥ 1, got {getattr(self, name)}", field=f"op {self.name}.{name}")
+        for name in _WHOLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):  # JSON true, 3.5, "3", NaN
+                raise CoexploreError(f"must be a whole number, got {value!r}", field=f"op {self.name}.{name}",
+                                     fix="write a positive integer")
+            low = 0 if name == "padding" else 1
+            if value < low:
+                raise CoexploreError(f"must be ≥ {low}, got {value}", field=f"op {self.name}.{name}",
+                                     fix="check the op's sizes")
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise CoexploreError(
                 f"groups={self.groups} must divide in_channels={self.in_channels} and out_channels={self.out_channels}",
                 field=f"op {self.name}.groups",
             )
         object.__setattr__(self, "inputs", tuple(self.inputs))
+        self._check_shape()
+
+    def _check_shape(self) -> None:
+        """Sizes an op of this kind can have; counts a float64 cost model holds exactly."""
+        where = f"op {self.name}"
+        if self.kind in ("pool", "upsample", "add") and self.out_channels != self.in_channels:
+            raise CoexploreError(f"a {self.kind} keeps its channels, got {self.in_channels}→{self.out_channels}",
+                                 field=f"{where}.out_channels", fix=f"set out_channels = in_channels = {self.in_channels}")
+        if self.kind in ("conv", "pool") and not self.transposed:
+            for axis in ("h", "w"):
+                size, out = getattr(self, f"in_{axis}"), getattr(self, f"out_{axis}")
+                largest = (size + 2 * self.padding - self.kernel + self.stride - 1) // self.stride + 1  # ceil mode
+                if self.kernel > size + 2 * self.padding or out > largest:
+                    raise CoexploreError(
+                        f"a k{self.kernel}s{self.stride}p{self.padding} {self.kind} cannot make {out} "
+                        f"from {size} (at most {largest})", field=f"{where}.out_{axis}",
+                        fix="out = (in + 2·padding − kernel) / stride + 1")
+        if max(self.macs, self.weight_elems, self.input_elems, self.output_elems) >= _EXACT_COUNT:
+            raise CoexploreError("is larger than any network an accelerator runs (over 2**53 MACs or elements)",
+                                 field=where, fix="check the channel counts and sizes")
 
     # --- sizes -------------------------------------------------------------------------------
     @property
@@ -149,8 +181,24 @@ class Workload:
         seen: set[str] = set()
         for op in self.ops:
             if op.name in seen:
-                raise CoexploreError(f"duplicate op name {op.name!r}", field=f"workload {self.name}")
+                raise CoexploreError(f"duplicate op name {op.name!r}", field=f"workload {self.name}",
+                                     fix="give every op its own name")
             seen.add(op.name)
+        self._check_order()
+
+    def _check_order(self) -> None:
+        """Ops run in list order: none may read a tensor that it or a later op makes (a cycle)."""
+        made_at = {}
+        for i, op in enumerate(self.ops):
+            if op.output:
+                made_at.setdefault(op.output, i)
+        for i, op in enumerate(self.ops):
+            for tensor in op.inputs:
+                if made_at.get(tensor, -1) >= i:
+                    maker = self.ops[made_at[tensor]].name
+                    loop = "its own output" if maker == op.name else f"{tensor!r}, made later by op {maker!r}"
+                    raise CoexploreError(f"reads {loop}: the ops form a cycle", field=f"workload {self.name}: op {op.name}",
+                                         fix="list the ops in execution order, each reading only earlier outputs")
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -215,13 +263,16 @@ class Workload:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Workload":
+        if not data.get("ops"):
+            raise CoexploreError("has no ops", field="workload", fix="give a list of ops as written by `net show --out`")
         try:
             ops = [Op(**{**raw, "inputs": tuple(raw.get("inputs", ()))}) for raw in data["ops"]]
             return cls(data["name"], ops)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise CoexploreError(
-                f"malformed workload ({exc})", field="workload", fix="expected {name, ops: [{name, kind, ...}]}"
-            ) from exc
+                f"malformed workload ({type(exc).__name__}: {exc})", field="workload",
+                fix="expected {name, ops: [{name, kind, in_channels, ...}]} as written by `net show --out`",
+            ) from None
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=1)

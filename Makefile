@@ -11,7 +11,7 @@ SEED   ?= 0
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,dashboard]'
 	touch $(STAMP)
 
 setup: $(STAMP)

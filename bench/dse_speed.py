@@ -21,7 +21,7 @@ import statistics
 import time
 
 from coexplore.fpga import Design, DesignSettings, evaluate, explore, get_device
-from coexplore.fpga.kernel import Target, bank_depths, buffer_blocks, skip_storage, stack, workload_cycles
+from coexplore.fpga.kernel import Target, bank_depths, buffer_placement, skip_storage, stack, workload_cycles
 from coexplore.fpga.mapping import PreparedWorkload
 from coexplore.fpga.space import design_space
 from coexplore.workload import get_reference
@@ -58,8 +58,8 @@ def lean_cycles(prep: PreparedWorkload, target: Target, d: Design) -> float:
     on_chip = False
     if target.settings.keep_skips_on_chip:
         geometries = stack([g for g, _ in prep.conv_counts(target.settings.schedule)])
-        bram = sum(buffer_blocks(d.tm, d.tn, bank_depths(geometries, d.tr, d.tc, target.settings), target).values())
-        on_chip = skip_storage(prep, target, bram).on_chip
+        placed = buffer_placement(d.tm, d.tn, bank_depths(geometries, d.tr, d.tc, target.settings), target)
+        on_chip = skip_storage(prep, target, placed.bram_total, placed.uram_total).on_chip
     return float(workload_cycles(prep, target, d.tm, d.tn, d.tr, d.tc, target.ports(d.ports_words_per_cycle),
                                  on_chip))
 

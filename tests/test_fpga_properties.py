@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coexplore.fpga import Design, DesignSettings, Device, design_space, evaluate, explore, get_device
-from coexplore.fpga.kernel import Target, bank_depths, buffer_blocks, skip_storage, stack, workload_cycles
+from coexplore.fpga.kernel import Target, bank_depths, buffer_placement, skip_storage, stack, workload_cycles
 from coexplore.fpga.mapping import PreparedWorkload
 from coexplore.workload import Op, Workload
 
@@ -187,11 +187,12 @@ def test_a_grid_of_designs_equals_evaluate_on_a_reference_net():
     tr, tc = rng.integers(1, 112, 25), rng.integers(1, 112, 25)
     prep, target = PreparedWorkload(w), Target.of(device, s)
     depths = bank_depths(stack([g for g, _ in prep.conv_counts(s.schedule)], 1), tr, tc, s)
-    bram = sum(buffer_blocks(tm, tn, depths, target).values())
-    skips = skip_storage(prep, target, bram)
+    placed = buffer_placement(tm, tn, depths, target)  # u200 has URAM: `auto` places per design
+    skips = skip_storage(prep, target, placed.bram_total, placed.uram_total)
     total = workload_cycles(prep, target, tm, tn, tr, tc, target.ports(None), skips.on_chip)
     costs = [evaluate(w, Design(tm=int(a), tn=int(b), tr=int(r), tc=int(c), settings=s), device, prepared=prep)
              for a, b, r, c in zip(tm, tn, tr, tc)]
     assert np.allclose(total, [c.total_cycles for c in costs], rtol=1e-9)
-    assert (bram + skips.bram).tolist() == [c.bram18 for c in costs]
-    assert np.asarray(skips.uram).tolist() == [c.uram for c in costs] and any(c.skips_on_chip for c in costs)
+    assert (placed.bram_total + skips.bram).tolist() == [c.bram18 for c in costs]
+    assert (placed.uram_total + skips.uram).tolist() == [c.uram for c in costs] and any(c.skips_on_chip for c in costs)
+    assert any(c.uram_breakdown["output"] for c in costs)  # some designs do put a buffer in URAM

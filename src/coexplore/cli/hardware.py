@@ -32,6 +32,9 @@ ScheduleOpt = Annotated[str | None, typer.Option("--schedule", help="overlap (Ji
                                                                    "(Zhang FPGA'15).")]
 KeepSkips = Annotated[bool, typer.Option("--keep-skips-on-chip",
                                          help="Hold skip tensors on chip when the memory allows.")]
+BufferMemory = Annotated[str | None, typer.Option("--buffer-memory", help="Where the input/weight/output "
+                                                   "buffers live: auto (default: per design the cheapest that "
+                                                   "fits), bram or uram.")]
 Batch = Annotated[int, typer.Option("--batch", help="Images per inference.", min=1)]
 DspLimit = Annotated[float | None, typer.Option("--dsp-limit", help="Usable DSP fraction (default 0.8).")]
 BramLimit = Annotated[float | None, typer.Option("--bram-limit", help="Usable block-RAM fraction (default 0.8).")]
@@ -128,6 +131,7 @@ def dse(
     clock: Clock = None,
     schedule: Annotated[str | None, typer.Option("--schedule", help="overlap (default) or roofline.")] = None,
     keep_skips_on_chip: KeepSkips = False,
+    buffer_memory: BufferMemory = None,
     max_macs: Annotated[int | None, typer.Option("--max-macs", help="Cap on tm·tn.", min=1)] = None,
     batch: Batch = 1,
     tiles: Annotated[str | None, typer.Option("--tiles", help="auto (default), square or all (tr ≠ tc too; "
@@ -151,7 +155,8 @@ def dse(
     from coexplore.fpga import explore, get_device, parse_settings, write_design
 
     chosen = parse_settings(settings, precision=precision, clock_mhz=clock, schedule=schedule,
-                            keep_skips_on_chip=keep_skips_on_chip or None, max_macs=max_macs, tile_shapes=tiles)
+                            keep_skips_on_chip=keep_skips_on_chip or None, max_macs=max_macs, tile_shapes=tiles,
+                            buffer_memory=buffer_memory)
     check_output_file(export, "--export")
     boards = board_names(device)
     if len(boards) > 1:
@@ -255,7 +260,10 @@ def _print_totals(cost, dev) -> None:
                                       f"(in {b['input']}, weight {b['weight']}, out {b['output']}, "
                                       f"skips {b.get('skips', 0)})")
     if dev.uram or cost.uram:
-        table.add_row("URAM", f"{cost.uram:,} / {dev.budget('uram'):,} usable of {dev.uram:,}")
+        u = cost.uram_breakdown
+        table.add_row("URAM", f"{cost.uram:,} / {dev.budget('uram'):,} usable of {dev.uram:,} "
+                              f"(in {u.get('input', 0)}, weight {u.get('weight', 0)}, out {u.get('output', 0)}, "
+                              f"skips {u.get('skips', 0)})")
     table.add_row("DRAM bandwidth", f"{cost.bandwidth_gbps:.2f} GB/s average, ports {cost.port_gbps:.2f} GB/s, "
                                     f"board {dev.bandwidth_gbps:g} GB/s")
     if cost.design.settings.keep_skips_on_chip:
@@ -270,11 +278,11 @@ def _print_totals(cost, dev) -> None:
 
 def _print_designs(title: str, pairs) -> None:
     table = Table(title=title)
-    for col in ("⟨tm,tn⟩ tile ports", "total ms", "compute ms", "memory ms", "GOPS", "DSP", "BRAM", "GB/s"):
+    for col in ("⟨tm,tn⟩ tile ports", "total ms", "compute ms", "memory ms", "GOPS", "DSP", "BRAM", "URAM", "GB/s"):
         table.add_column(col, justify="left" if col.startswith("⟨") else "right", no_wrap=col.startswith("⟨"))
     for d, c in pairs:
         table.add_row(short_design(d), _ms(c.total_ms), _ms(c.compute_ms), _ms(c.memory_ms), f"{c.gops:,.1f}",
-                      f"{c.dsp:,}", f"{c.bram18:,}", f"{c.bandwidth_gbps:.2f}")
+                      f"{c.dsp:,}", f"{c.bram18:,}", f"{c.uram:,}", f"{c.bandwidth_gbps:.2f}")
     console.print(table)
 
 

@@ -19,7 +19,7 @@ from coexplore.fpga.kernel import (
     Ports,
     Target,
     bank_depths,
-    buffer_blocks,
+    buffer_placement,
     conv_cycles,
     dsp_count,
     skip_storage,
@@ -88,6 +88,7 @@ class WorkloadCost:
     fit_problems: list[str]
     skips_on_chip: bool = False
     notes: list[str] = field(default_factory=list)
+    uram_breakdown: dict[str, int] = field(default_factory=dict)  # URAM per buffer and for skips
 
     @property
     def compute_ms(self) -> float:
@@ -124,6 +125,7 @@ class WorkloadCost:
             "total_cycles": self.total_cycles, "compute_ms": self.compute_ms, "memory_ms": self.memory_ms,
             "total_ms": self.total_ms, "macs": self.macs, "gops": self.gops, "traffic_bytes": self.traffic_bytes,
             "dsp": self.dsp, "bram18": self.bram18, "uram": self.uram, "bram_breakdown": self.bram_breakdown,
+            "uram_breakdown": self.uram_breakdown,
             "bandwidth_gbps": self.bandwidth_gbps, "port_gbps": self.port_gbps, "fits": self.fits,
             "fit_problems": self.fit_problems, "skips_on_chip": self.skips_on_chip, "notes": self.notes,
             "ops": [row.to_dict() for row in self.ops],
@@ -148,11 +150,15 @@ def evaluate(workload: Workload, design: Design, device: Device | str, *,
     ports = target.ports(design.ports_words_per_cycle)
     convs = _ConvTable(prep, design, target, ports)
 
-    blocks = {k: int(v) for k, v in buffer_blocks(design.tm, design.tn, convs.depths, target).items()}
+    placed = buffer_placement(design.tm, design.tn, convs.depths, target)
+    blocks = {k: int(v) for k, v in placed.bram.items()}
     blocks["total"] = sum(blocks.values())
+    uram_blocks = {k: int(v) for k, v in placed.uram.items()}
     dsp = int(dsp_count(design.tm, design.tn, target))
-    storage = skip_storage(prep, target, blocks["total"])
-    skips_on_chip, uram, skip_bram = bool(storage.on_chip), int(storage.uram), int(storage.bram)
+    storage = skip_storage(prep, target, blocks["total"], sum(uram_blocks.values()))
+    skips_on_chip, skip_uram, skip_bram = bool(storage.on_chip), int(storage.uram), int(storage.bram)
+    uram_blocks["skips"] = skip_uram
+    uram = sum(uram_blocks.values())
     notes: list[str] = []
     if storage.bytes_needed and not skips_on_chip:
         notes.append(f"skip tensors ({storage.bytes_needed / 2**20:.1f} MiB at peak) do not fit on chip "
@@ -170,7 +176,7 @@ def evaluate(workload: Workload, design: Design, device: Device | str, *,
     return WorkloadCost(
         workload=workload.name, design=design, device=dev.name, clock_mhz=target.clock_mhz, ops=rows,
         compute_cycles=compute, memory_cycles=memory, total_cycles=total, macs=prep.macs,
-        traffic_bytes=traffic, dsp=dsp, bram18=bram, uram=uram, bram_breakdown=blocks,
+        traffic_bytes=traffic, dsp=dsp, bram18=bram, uram=uram, bram_breakdown=blocks, uram_breakdown=uram_blocks,
         bandwidth_gbps=traffic / seconds / 1e9 if seconds else 0.0,
         port_gbps=float(target.gbps(ports.peak_words)),
         fits=not problems, fit_problems=problems, skips_on_chip=skips_on_chip, notes=notes,

@@ -28,7 +28,7 @@ from coexplore.fpga.kernel import (
     Ports,
     Target,
     bank_depths,
-    buffer_blocks,
+    buffer_placement,
     dsp_count,
     skip_storage,
     stack,
@@ -154,7 +154,7 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
                                                space.tiles[:, 0], space.tiles[:, 1], target.settings)
     depths = (in_depth[None, :], w_depth, out_depth[None, :])  # (1, tiles)
     dsp_all = dsp_count(space.tm_tn[:, 0], space.tm_tn[:, 1], target)
-    bram_budget = target.device.budget("bram")
+    bram_budget, uram_budget = target.device.budget("bram"), target.device.budget("uram")
     per_chunk = max(1, CHUNK_ELEMS // max(1, len(space.tiles) * len(space.ports)))
     parts: dict[str, list] = {k: [] for k in ("pair", "tile", "port", "cycles", "dsp", "bram")}
     n_fitting = 0
@@ -164,12 +164,13 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
             bar = _start_progress(len(space.tm_tn))
         pairs = np.arange(start, min(start + per_chunk, len(space.tm_tn)))
         tm, tn = space.tm_tn[pairs, 0][:, None], space.tm_tn[pairs, 1][:, None]
-        bram = sum(buffer_blocks(tm, tn, depths, target).values())  # (arrays, tiles)
-        fits = bram <= bram_budget
+        placed = buffer_placement(tm, tn, depths, target)
+        bram, uram = placed.bram_total, placed.uram_total  # (arrays, tiles)
+        fits = (bram <= bram_budget) & (uram <= uram_budget)
         if not fits.any():
             continue
         n_fitting += int(fits.sum()) * len(space.ports)
-        skips = skip_storage(prep, target, bram)
+        skips = skip_storage(prep, target, bram, uram)
         on_chip = np.asarray(skips.on_chip)[..., None]
         cycles = [workload_cycles(prep, target, tm[..., None], tn[..., None], tr, tc, ports, on_chip)
                   for ports, _ in options]

@@ -51,7 +51,9 @@ array reads every operand in one cycle): the input buffer is `tn` words wide, th
 `tm·tn` words wide (depth K²), the output buffer `tm` partial sums wide; each depth is the largest
 tile any conv needs — the tile words above, per map. A memory of width W bits and depth D costs
 `min over block shapes (w × d) of ⌈W/w⌉·⌈D/d⌉` blocks, ×2 when double-buffered. Skip tensors kept
-on chip go to URAM first (where the part has it), then to the block RAM left over. Bandwidth: the
+on chip go to the URAM the buffers leave (where the part has it), then to the block RAM left over.
+`buffer_memory` places each buffer whole in block RAM or URAM (`buffer_placement`); `auto` picks,
+per design, the cheapest placement that fits, so `evaluate` and the DSE agree by construction. Bandwidth: the
 board's DDR in words per cycle at the clock and precision, × the DDR efficiency and the bandwidth
 utilisation limit; one port is capped by `device.max_port_bits`.
 """
@@ -302,14 +304,78 @@ def memory_blocks(width_bits, depth_words, kind: str):
     return np.where((np.asarray(width_bits) > 0) & (np.asarray(depth_words) > 0), best, 0)
 
 
-def buffer_blocks(tm, tn, depths, target: Target) -> dict[str, Array]:
-    """Block RAMs of the input, weight and output buffers (×2 when double-buffered)."""
+BUFFERS = ("input", "weight", "output")
+
+
+def _buffer_shapes(tm, tn, depths, target: Target):
+    """(width bits, depth words) of the input, weight and output buffers."""
     in_depth, w_depth, out_depth = depths
+    bits = target.precision.bits
+    return ((tn * bits, in_depth), (tm * tn * bits, w_depth), (tm * target.precision.accumulator_bits, out_depth))
+
+
+def buffer_blocks(tm, tn, depths, target: Target) -> dict[str, Array]:
+    """Block RAMs of the input, weight and output buffers (×2 when double-buffered), all in block RAM."""
     copies = DOUBLE_BUFFER_COPIES if target.settings.double_buffer else 1
-    bits, kind = target.precision.bits, target.device.block_ram_kind
-    return {"input": copies * memory_blocks(tn * bits, in_depth, kind),
-            "weight": copies * memory_blocks(tm * tn * bits, w_depth, kind),
-            "output": copies * memory_blocks(tm * target.precision.accumulator_bits, out_depth, kind)}
+    kind = target.device.block_ram_kind
+    return {name: copies * memory_blocks(w, d, kind)
+            for name, (w, d) in zip(BUFFERS, _buffer_shapes(tm, tn, depths, target))}
+
+
+@dataclass(frozen=True)
+class BufferPlacement:
+    """Blocks of each buffer in block RAM and in URAM (one of the two is 0 per buffer)."""
+
+    bram: dict[str, Array]
+    uram: dict[str, Array]
+
+    @property
+    def bram_total(self) -> Array:
+        return sum(self.bram.values())
+
+    @property
+    def uram_total(self) -> Array:
+        return sum(self.uram.values())
+
+
+def buffer_placement(tm, tn, depths, target: Target) -> BufferPlacement:
+    """Where the input, weight and output buffers live, by `settings.buffer_memory`.
+
+    Each buffer is one memory of width × depth, placed whole in block RAM or in URAM (72 × 4,096,
+    UG573; no initialisation is needed: every buffer is written by a load before it is read).
+    `bram` puts all in block RAM (the published Zhang model); `uram` all in URAM where the part has
+    it; `auto` tries the 2³ placements and keeps, per design, the cheapest that fits both budgets —
+    cheapest = smallest sum of the fractions of usable block RAM and URAM it takes — or, when none
+    fits, the all-block-RAM one (so the fit check reports the published overrun). Vectorised: every
+    argument may be a grid of designs.
+    """
+    copies = DOUBLE_BUFFER_COPIES if target.settings.double_buffer else 1
+    device, mode = target.device, target.settings.buffer_memory
+    shapes = _buffer_shapes(tm, tn, depths, target)
+    in_bram = [copies * memory_blocks(w, d, device.block_ram_kind) for w, d in shapes]
+    in_uram = [copies * memory_blocks(w, d, "URAM") for w, d in shapes]
+    zero = [0 * b for b in in_bram]
+    if mode == "bram" or device.uram == 0:
+        return BufferPlacement(dict(zip(BUFFERS, in_bram)), dict(zip(BUFFERS, zero)))
+    if mode == "uram":
+        return BufferPlacement(dict(zip(BUFFERS, zero)), dict(zip(BUFFERS, in_uram)))
+    bram_budget, uram_budget = max(device.budget("bram"), 1), max(device.budget("uram"), 1)
+    best_cost, chosen = None, None  # chosen: per buffer, a bool (array) "in URAM"
+    for combo in range(2 ** len(BUFFERS)):
+        flags = [bool(combo >> i & 1) for i in range(len(BUFFERS))]
+        bram = sum(0 if f else b for f, b in zip(flags, in_bram))
+        uram = sum(u if f else 0 for f, u in zip(flags, in_uram))
+        fits = (bram <= device.budget("bram")) & (uram <= device.budget("uram"))
+        # a placement that fits costs at most 2; one that does not costs more, all-block-RAM least
+        cost = np.where(fits, bram / bram_budget + uram / uram_budget, 1e9 + combo)
+        if best_cost is None:
+            best_cost, chosen = cost, [np.zeros(np.shape(cost), dtype=bool) for _ in flags]
+            continue
+        better = cost < best_cost
+        best_cost = np.where(better, cost, best_cost)
+        chosen = [np.where(better, f, c) for f, c in zip(flags, chosen)]
+    return BufferPlacement({n: np.where(c, 0, b) for n, c, b in zip(BUFFERS, chosen, in_bram)},
+                           {n: np.where(c, u, 0) for n, c, u in zip(BUFFERS, chosen, in_uram)})
 
 
 def block_bits(kind: str) -> int:
@@ -326,15 +392,15 @@ class SkipStorage:
     bytes_needed: int
 
 
-def skip_storage(prep: PreparedWorkload, target: Target, buffer_bram) -> SkipStorage:
-    """Where the skip tensors live: on chip (URAM first, then the block RAM the buffers leave) when
-    the settings ask for it and they fit; else in DRAM (`on_chip` false)."""
+def skip_storage(prep: PreparedWorkload, target: Target, buffer_bram, buffer_uram=0) -> SkipStorage:
+    """Where the skip tensors live: on chip (the URAM the buffers leave first, then the block RAM
+    they leave) when the settings ask for it and they fit; else in DRAM (`on_chip` false)."""
     if not (target.settings.keep_skips_on_chip and prep.skips.reads):
         return SkipStorage(False, 0, 0, 0)
     bytes_needed = prep.skips.peak_live_elems * target.precision.bytes_per_word
     device = target.device
     bits = bytes_needed * 8
-    uram = min(ceil_div(bits, block_bits("URAM")), device.budget("uram"))
-    bram = ceil_div(max(bits - uram * block_bits("URAM"), 0), block_bits(device.block_ram_kind))
+    uram = np.minimum(ceil_div(bits, block_bits("URAM")), np.maximum(device.budget("uram") - buffer_uram, 0))
+    bram = ceil_div(np.maximum(bits - uram * block_bits("URAM"), 0), block_bits(device.block_ram_kind))
     fits = buffer_bram + bram <= device.budget("bram")
     return SkipStorage(fits, np.where(fits, bram, 0), np.where(fits, uram, 0), bytes_needed)

@@ -39,7 +39,7 @@ def fit_problems(design: Design, target: Target, *, dsp: int, bram: int, uram: i
                                     device.budget("bram"), "reduce tm, tn or the tile tr×tc"))
     if uram > device.budget("uram"):
         problems.append(over_budget("URAM", uram, device.uram, device.limits.uram, device.budget("uram"),
-                                    "keep fewer skip tensors on chip"))
+                                    "keep fewer skip tensors on chip, or buffer_memory=auto/bram"))
     ports = design.ports_words_per_cycle
     if ports is not None:
         problems += port_problems(ports, target)

@@ -9,7 +9,8 @@ honours every one of them, the limits included:
 - the cost model: `schedule` (overlap, Jiang et al.; roofline, Zhang FPGA'15), `double_buffer`,
   `pipeline_overhead_cycles` (P), `ddr_efficiency`, and the overlap refinements `input_halo` and
   `prologue_epilogue` (see `kernel.py`);
-- memory: `keep_skips_on_chip`, and `ports`, the port policy of the DSE — `auto` tries every maximal
+- memory: `keep_skips_on_chip`, `buffer_memory` (block RAM, URAM, or per design the cheapest that
+  fits, see `kernel.buffer_placement`), and `ports`, the port policy of the DSE — `auto` tries every maximal
   power-of-two split and the shared port, `shared` only the one shared port, `I/W/O` (words per
   cycle) only that split;
 - the DSE's limits: `max_macs` (cap on tm·tn) and `tile_shapes` (auto, square or all).
@@ -29,6 +30,7 @@ from coexplore.fpga.precision import PRECISIONS
 Schedule = Literal["overlap", "roofline"]
 SCHEDULES: tuple[str, ...] = ("overlap", "roofline")
 TILE_SHAPES: tuple[str, ...] = ("auto", "square", "all")
+BUFFER_MEMORIES: tuple[str, ...] = ("auto", "bram", "uram")
 PortWords = tuple[float, float, float]
 
 
@@ -79,16 +81,19 @@ class DesignSettings(BaseModel):
     double_buffer: bool = Field(True, description="ping-pong buffers: loads overlap compute")
     pipeline_overhead_cycles: int = Field(0, ge=0, description="P: pipeline fill per tile (Zhang FPGA'15)")
     keep_skips_on_chip: bool = Field(False, description="hold skip tensors on chip when the memory allows")
+    buffer_memory: Literal["auto", "bram", "uram"] = Field(
+        "auto", description="where the input/weight/output buffers live: auto (cheapest that fits), bram, uram")
     input_halo: bool = Field(False, description="overlap refinement: load the K−S halo with each input tile")
     prologue_epilogue: bool = Field(False, description="overlap refinement: first load / last store per layer")
     max_macs: int | None = Field(None, ge=1, description="DSE limit: cap on tm·tn (None: the DSP budget)")
     tile_shapes: Literal["auto", "square", "all"] = Field(
         "auto", description="DSE tiles: square when every map is (auto), square, or all tr × tc")
 
-    @field_validator("precision", "schedule", "tile_shapes", mode="before")
+    @field_validator("precision", "schedule", "tile_shapes", "buffer_memory", mode="before")
     @classmethod
     def _known_name(cls, value, info):
-        allowed = {"precision": tuple(PRECISIONS), "schedule": SCHEDULES, "tile_shapes": TILE_SHAPES}[info.field_name]
+        allowed = {"precision": tuple(PRECISIONS), "schedule": SCHEDULES, "tile_shapes": TILE_SHAPES,
+                   "buffer_memory": BUFFER_MEMORIES}[info.field_name]
         name = str(value).lower()
         if name not in allowed:
             raise ValueError(f"unknown value {value!r}; use one of: {', '.join(allowed)}")

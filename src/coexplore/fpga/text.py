@@ -16,7 +16,7 @@ DESIGN_KEYS: dict[str, str] = {
     "tm": "tm", "tn": "tn", "tr": "tr", "tc": "tc", "precision": "precision", "clock": "clock_mhz",
     "ports": "ports_words_per_cycle", "ddr_eff": "ddr_efficiency", "double_buffer": "double_buffer",
     "p": "pipeline_overhead_cycles", "keep_skips": "keep_skips_on_chip", "schedule": "schedule",
-    "halo": "input_halo", "prologue": "prologue_epilogue", "tiles": "layer_tiles",
+    "halo": "input_halo", "prologue": "prologue_epilogue", "buffers": "buffer_memory", "tiles": "layer_tiles",
 }
 SETTINGS_KEYS: dict[str, str] = {
     **{k: v for k, v in DESIGN_KEYS.items() if k not in ("tm", "tn", "tr", "tc", "tiles")},
@@ -79,7 +79,7 @@ def _parse_value(field_name: str, raw: str, where: str):
         return None if raw.lower() in ("none", "device", "") else _to_float(raw, where)
     if field_name == "max_macs":
         return None if raw.lower() in ("none", "") else _to_int(raw, where)
-    if field_name in ("precision", "schedule", "tile_shapes", "ports"):
+    if field_name in ("precision", "schedule", "tile_shapes", "ports", "buffer_memory"):
         return raw.lower()  # the settings model checks the value
     return _to_int(raw, where)
 

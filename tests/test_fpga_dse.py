@@ -82,8 +82,9 @@ def test_dse_front_points_do_not_dominate_each_other():
 
 
 def test_port_options_are_maximal_power_of_two_splits():
-    # VC707 at fp32/100 MHz: DDR 12.8 GB/s = 32 words/cycle, one 512-bit port = 16 words
-    vc707 = Target.of(get_device("vc707"), DesignSettings(precision="fp32", clock_mhz=100))
+    # VC707 at fp32/100 MHz: DDR 12.8 GB/s = 32 words/cycle, one 512-bit port = 16 words (at the
+    # peak bandwidth: ddr_efficiency 1.0, the default before the boards' own figures)
+    vc707 = Target.of(get_device("vc707"), DesignSettings(precision="fp32", clock_mhz=100, ddr_efficiency=1.0))
     assert vc707.ddr_words == pytest.approx(32)
     assert set(port_options(vc707.ddr_words, 16)) == {(16, 8, 8), (8, 16, 8), (8, 8, 16), None}
     # ZCU102 at int16/200 MHz: 48 words/cycle of DDR but 128-bit HP ports (8 words): only 8/8/8
@@ -128,9 +129,11 @@ def test_bad_settings_are_clear_errors(values, field):
 def test_port_policy_restricts_the_explored_ports():
     w = get_reference("alexnet")
     # Ultra96 at int16: 21.25 words/cycle of DDR, 128-bit ports (8 words): three splits and the shared port
-    auto = explore(w, "ultra96", DesignSettings(precision="int16"))
-    shared = explore(w, "ultra96", DesignSettings(precision="int16", ports="shared"))
-    fixed = explore(w, "ultra96", DesignSettings(precision="int16", ports="4/2/2"))
+    # (at the peak bandwidth, ddr_efficiency 1.0: the arithmetic above)
+    peak = DesignSettings(precision="int16", ddr_efficiency=1.0)
+    auto = explore(w, "ultra96", peak)
+    shared = explore(w, "ultra96", peak.model_copy(update={"ports": "shared"}))
+    fixed = explore(w, "ultra96", peak.model_copy(update={"ports": (4.0, 2.0, 2.0)}))
     assert (auto.space["port_options"], shared.space["port_options"], fixed.space["port_options"]) == (4, 1, 1)
     assert shared.best.ports_words_per_cycle is None and fixed.best.ports_words_per_cycle == (4, 2, 2)
     assert auto.best_cost.total_cycles <= min(shared.best_cost.total_cycles, fixed.best_cost.total_cycles)

@@ -66,13 +66,18 @@ def devices(as_json: JsonFlag = False) -> None:
         print_json([d.model_dump() for d in boards])
         return
     table = Table(title="FPGA boards (utilisation limits: DSP 80 %, BRAM 80 % by default)")
-    for col in ("name", "part", "family", "DSP", "BRAM18/M20K", "URAM", "LUT", "GB/s", "MHz", "port bits"):
+    for col in ("name", "part", "family", "DSP", "BRAM18/M20K", "URAM", "LUT", "GB/s", "DDR eff.", "MHz",
+                "port bits"):
         table.add_column(col, justify="left" if col in ("name", "part", "family") else "right",
                          no_wrap=col in ("name", "part"))
     for d in boards:
         table.add_row(d.name, d.part, d.family, f"{d.dsp:,}", f"{d.block_ram:,}", f"{d.uram:,}", f"{d.lut:,}",
-                      f"{d.bandwidth_gbps:g}", f"{d.clock_mhz:g}", str(d.max_port_bits))
+                      f"{d.bandwidth_gbps:g}", f"{d.ddr_efficiency * 100:g}%", f"{d.clock_mhz:g}", str(d.max_port_bits))
     console.print(table)
+    console.print("DDR eff.: the fraction of peak DRAM bandwidth every estimate assumes unless --settings "
+                  "ddr_eff=... says otherwise; sources:")
+    for d in boards:
+        console.print(f"  {d.name}: {d.ddr_efficiency_source or 'none given (peak assumed)'}")
     console.print("Add a board: a .toml/.yaml file with these fields (or `base = \"zcu102\"` plus overrides), "
                   "passed as --device path/to/board.toml")
 
@@ -265,7 +270,7 @@ def _print_totals(cost, dev) -> None:
                               f"(in {u.get('input', 0)}, weight {u.get('weight', 0)}, out {u.get('output', 0)}, "
                               f"skips {u.get('skips', 0)})")
     table.add_row("DRAM bandwidth", f"{cost.bandwidth_gbps:.2f} GB/s average, ports {cost.port_gbps:.2f} GB/s, "
-                                    f"board {dev.bandwidth_gbps:g} GB/s")
+                                    f"board {dev.bandwidth_gbps:g} GB/s × {cost.ddr_efficiency:.0%} DDR efficiency")
     if cost.design.settings.keep_skips_on_chip:
         table.add_row("skip tensors", "on chip" if cost.skips_on_chip else "through DRAM")
     table.add_row("fits", "[green]yes[/]" if cost.fits else "[red]no[/]")

@@ -89,6 +89,7 @@ class WorkloadCost:
     skips_on_chip: bool = False
     notes: list[str] = field(default_factory=list)
     uram_breakdown: dict[str, int] = field(default_factory=dict)  # URAM per buffer and for skips
+    ddr_efficiency: float = 1.0  # fraction of the board's peak DDR bandwidth assumed (settings or board)
 
     @property
     def compute_ms(self) -> float:
@@ -125,7 +126,7 @@ class WorkloadCost:
             "total_cycles": self.total_cycles, "compute_ms": self.compute_ms, "memory_ms": self.memory_ms,
             "total_ms": self.total_ms, "macs": self.macs, "gops": self.gops, "traffic_bytes": self.traffic_bytes,
             "dsp": self.dsp, "bram18": self.bram18, "uram": self.uram, "bram_breakdown": self.bram_breakdown,
-            "uram_breakdown": self.uram_breakdown,
+            "uram_breakdown": self.uram_breakdown, "ddr_efficiency": self.ddr_efficiency,
             "bandwidth_gbps": self.bandwidth_gbps, "port_gbps": self.port_gbps, "fits": self.fits,
             "fit_problems": self.fit_problems, "skips_on_chip": self.skips_on_chip, "notes": self.notes,
             "ops": [row.to_dict() for row in self.ops],
@@ -177,6 +178,7 @@ def evaluate(workload: Workload, design: Design, device: Device | str, *,
         workload=workload.name, design=design, device=dev.name, clock_mhz=target.clock_mhz, ops=rows,
         compute_cycles=compute, memory_cycles=memory, total_cycles=total, macs=prep.macs,
         traffic_bytes=traffic, dsp=dsp, bram18=bram, uram=uram, bram_breakdown=blocks, uram_breakdown=uram_blocks,
+        ddr_efficiency=target.ddr_efficiency,
         bandwidth_gbps=traffic / seconds / 1e9 if seconds else 0.0,
         port_gbps=float(target.gbps(ports.peak_words)),
         fits=not problems, fit_problems=problems, skips_on_chip=skips_on_chip, notes=notes,

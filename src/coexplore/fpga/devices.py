@@ -5,6 +5,19 @@ Zynq-7000, DS180 7-series, DS891 Zynq UltraScale+ MPSoC, DS987 Kria K26, DS962/D
 Arria 10 product table); BRAM is counted in 18 Kbit halves (BRAM18 = 2 × BRAM36). Bandwidths are
 the theoretical peak of the memory the programmable logic reaches (bus width × transfer rate).
 Typical clocks are what published HLS accelerators on that board ran at, or a stated assumption.
+DDR efficiencies (the fraction of that peak the model assumes by default) come from published
+measurements or vendor tables, one per memory controller (REFERENCES.md, "Boards today"):
+
+- Zynq-7000 PS DDR3: UG585 §22.3.2 Tables 22-5..7, mixed read/write traffic 79–87 % → 0.83 (midpoint;
+  a conv engine reads and writes). Used for the 7-series MIG boards too, for want of a published
+  MIG figure (Xilinx AR# 36719 only says "near 100 %" for pure bursts, traffic-dependent): an
+  assumption, [unconfirmed] for MIG.
+- Zynq UltraScale+ PS DDR4: 75 % of peak measured on the ZCU102 over 3 of 4 HP ports (Manev et al.,
+  FPT'19); the ZCU104 and K26 have the same PS DDR controller. Ultra96 (LPDDR4): 92.5 % (same paper).
+- Alveo DDR4: 52.2 of 77 GB/s with the Vitis_Accel_Examples 4-bank bandwidth kernel on the U250
+  (≈ 68 %; `xbutil validate` gives 62 %); the U200 has the same four DDR4-2400 channels.
+- Alveo U280 HBM2: 421 of 460 GB/s with 8 compute units (Vitis_Accel_Examples hbm_bandwidth, ≈ 92 %).
+- Intel Arria 10 EMIF DDR4: no published figure at hand; 0.75 assumed (the ZCU102 PS figure) [unconfirmed].
 
 A user board is a TOML/YAML/JSON file with the same fields (or `base = "zcu102"` plus overrides),
 validated by pydantic.
@@ -81,6 +94,11 @@ class Device(BaseModel):
     bandwidth_gbps: float = Field(gt=0, allow_inf_nan=False)
     clock_mhz: float = Field(gt=0, allow_inf_nan=False)
     max_port_bits: int = Field(512, gt=0)
+    # Fraction of `bandwidth_gbps` a streaming accelerator reaches (controller refresh, row misses,
+    # read/write turn-around); the presets carry a published measurement or vendor figure, named in
+    # `ddr_efficiency_source`. A user board without one assumes the peak (1.0): say so in the file.
+    ddr_efficiency: float = Field(1.0, gt=0, le=1, allow_inf_nan=False)
+    ddr_efficiency_source: str = ""
     limits: UtilisationLimits = UtilisationLimits()
     source: str = ""
 
@@ -147,6 +165,16 @@ def _preset(**kw) -> Device:
     return Device(**kw)
 
 
+# DDR efficiency per memory controller (see the module docstring for each source).
+DDR_ZYNQ7 = {"ddr_efficiency": 0.83, "ddr_efficiency_source": "UG585 Tables 22-5..7: PS DDR3 mixed traffic 79-87 %"}
+DDR_MIG7 = {"ddr_efficiency": 0.83, "ddr_efficiency_source": "assumed as Zynq-7000 DDR3 (UG585); no MIG figure (unconfirmed)"}
+DDR_ZUPS = {"ddr_efficiency": 0.75, "ddr_efficiency_source": "Manev et al. FPT'19: ZCU102 PS DDR4 75 % over 3 HP ports"}
+DDR_U96 = {"ddr_efficiency": 0.925, "ddr_efficiency_source": "Manev et al. FPT'19: Ultra96 LPDDR4 92.5 %"}
+DDR_ALVEO = {"ddr_efficiency": 0.68, "ddr_efficiency_source": "Vitis_Accel_Examples bandwidth: U250 52.2 of 77 GB/s"}
+DDR_HBM = {"ddr_efficiency": 0.92, "ddr_efficiency_source": "Vitis_Accel_Examples hbm_bandwidth: U280 421 of 460 GB/s"}
+DDR_A10 = {"ddr_efficiency": 0.75, "ddr_efficiency_source": "assumed as the ZCU102 PS DDR4 figure (unconfirmed)"}
+
+
 # --- presets -------------------------------------------------------------------------------------
 PRESETS: dict[str, Device] = {
     d.name: d
@@ -156,63 +184,63 @@ PRESETS: dict[str, Device] = {
         # (UG585). 100 MHz: the usual PYNQ fabric clock.
         _preset(name="pynq-z1", part="XC7Z020", family="7series", dsp=220, bram18=280, lut=53_200,
                 ff=106_400, bandwidth_gbps=2.1, clock_mhz=100, max_port_bits=64,
-                source="DS190; PYNQ-Z1 reference manual (DDR3 16-bit @ 1050 Mb/s)"),
+                **DDR_ZYNQ7, source="DS190; PYNQ-Z1 reference manual (DDR3 16-bit @ 1050 Mb/s)"),
         _preset(name="pynq-z2", part="XC7Z020", family="7series", dsp=220, bram18=280, lut=53_200,
                 ff=106_400, bandwidth_gbps=2.1, clock_mhz=100, max_port_bits=64,
-                source="DS190; PYNQ-Z2 reference manual (DDR3 16-bit @ 1050 Mb/s)"),
+                **DDR_ZYNQ7, source="DS190; PYNQ-Z2 reference manual (DDR3 16-bit @ 1050 Mb/s)"),
         # XC7Z045 (DS190): 900 DSP, 545 BRAM36, 218,600 LUT, 437,200 FF; PS DDR3 32-bit @ 1066 Mb/s
         # = 4.2 GB/s (issue 2). 150 MHz: Qiu et al., FPGA'16 ("Going Deeper with Embedded FPGA").
         _preset(name="zc706", part="XC7Z045", family="7series", dsp=900, bram18=1090, lut=218_600,
                 ff=437_200, bandwidth_gbps=4.2, clock_mhz=150, max_port_bits=64,
-                source="DS190; UG954 (PS DDR3); clock of Qiu et al. FPGA'16"),
+                **DDR_ZYNQ7, source="DS190; UG954 (PS DDR3); clock of Qiu et al. FPGA'16"),
         # XC7VX485T (DS180): 2,800 DSP, 1,030 BRAM36, 303,600 LUT, 607,200 FF; DDR3-1600 SODIMM,
         # 64 bits → 12.8 GB/s; 100 MHz as in Zhang et al. FPGA'15 (REFERENCES.md).
         _preset(name="vc707", part="XC7VX485T", family="7series", dsp=2800, bram18=2060, lut=303_600,
                 ff=607_200, bandwidth_gbps=12.8, clock_mhz=100, max_port_bits=512,
-                source="DS180; UG885; Zhang et al. FPGA'15 (100 MHz, 12.8 GB/s)"),
+                **DDR_MIG7, source="DS180; UG885; Zhang et al. FPGA'15 (100 MHz, 12.8 GB/s)"),
         # XC7VX690T (DS180): 3,600 DSP, 1,470 BRAM36, 433,200 LUT, 866,400 FF; UG887: two DDR3-1866
         # SODIMMs, 64 bits each → 2 × 14.9 GB/s. 150 MHz: an assumption (conservative HLS clock).
         _preset(name="vc709", part="XC7VX690T", family="7series", dsp=3600, bram18=2940, lut=433_200,
                 ff=866_400, bandwidth_gbps=29.9, clock_mhz=150, max_port_bits=512,
-                source="DS180; UG887 (2 × DDR3-1866 64-bit); clock assumed"),
+                **DDR_MIG7, source="DS180; UG887 (2 × DDR3-1866 64-bit); clock assumed"),
         # XCZU3EG (DS891): 360 DSP, 216 BRAM36, 70,560 LUT, 141,120 FF; Ultra96: 2 GB LPDDR4, 32-bit
         # @ 2133 Mb/s → 8.5 GB/s; Zynq UltraScale+ HP ports are 128 bits (UG1085). 200 MHz assumed.
         _preset(name="ultra96", part="XCZU3EG", family="ultrascale+", dsp=360, bram18=432, lut=70_560,
                 ff=141_120, bandwidth_gbps=8.5, clock_mhz=200, max_port_bits=128,
-                source="DS891; Ultra96 hardware user guide (LPDDR4 x32 @ 2133 Mb/s); clock assumed"),
+                **DDR_U96, source="DS891; Ultra96 hardware user guide (LPDDR4 x32 @ 2133 Mb/s); clock assumed"),
         # XCZU7EV (DS891): 1,728 DSP, 312 BRAM36, 96 URAM, 230,400 LUT, 460,800 FF; PS DDR4-2400
         # 64 bits → 19.2 GB/s (issue 2). 200 MHz assumed.
         _preset(name="zcu104", part="XCZU7EV", family="ultrascale+", dsp=1728, bram18=624, uram=96,
                 lut=230_400, ff=460_800, bandwidth_gbps=19.2, clock_mhz=200, max_port_bits=128,
-                source="DS891; UG1267 (PS DDR4-2400 x64); clock assumed"),
+                **DDR_ZUPS, source="DS891; UG1267 (PS DDR4-2400 x64); clock assumed"),
         # XCZU9EG (DS891): 2,520 DSP, 912 BRAM36, 274,080 LUT, 548,160 FF; PS DDR4-2400 x64 → 19.2 GB/s.
         _preset(name="zcu102", part="XCZU9EG", family="ultrascale+", dsp=2520, bram18=1824, lut=274_080,
                 ff=548_160, bandwidth_gbps=19.2, clock_mhz=200, max_port_bits=128,
-                source="DS891; UG1182 (PS DDR4-2400 x64); clock assumed"),
+                **DDR_ZUPS, source="DS891; UG1182 (PS DDR4-2400 x64); clock assumed"),
         # Kria K26 (DS987): 1,248 DSP, 144 BRAM36, 64 URAM, 117,120 LUT, 234,240 FF; DDR4-2400 x64.
         _preset(name="kv260", part="XCK26", family="ultrascale+", dsp=1248, bram18=288, uram=64,
                 lut=117_120, ff=234_240, bandwidth_gbps=19.2, clock_mhz=200, max_port_bits=128,
-                source="DS987 (K26 SOM, DDR4-2400 x64); clock assumed"),
+                **DDR_ZUPS, source="DS987 (K26 SOM, DDR4-2400 x64); clock assumed"),
         # Alveo U200 (DS962): 6,840 DSP, 2,160 BRAM36, 960 URAM, 1,182,240 LUT, 2,364,480 FF;
         # 4 × DDR4-2400 x64 = 77 GB/s; 300 MHz: the Vitis default kernel clock.
         _preset(name="u200", part="XCU200", family="ultrascale+", dsp=6840, bram18=4320, uram=960,
                 lut=1_182_240, ff=2_364_480, bandwidth_gbps=77.0, clock_mhz=300, max_port_bits=512,
-                source="DS962 (4 × DDR4-2400); Vitis default 300 MHz"),
+                **DDR_ALVEO, source="DS962 (4 × DDR4-2400); Vitis default 300 MHz"),
         # Alveo U250 (DS962): 12,288 DSP, 2,688 BRAM36, 1,280 URAM, 1,728,000 LUT, 3,456,000 FF.
         _preset(name="u250", part="XCU250", family="ultrascale+", dsp=12288, bram18=5376, uram=1280,
                 lut=1_728_000, ff=3_456_000, bandwidth_gbps=77.0, clock_mhz=300, max_port_bits=512,
-                source="DS962 (4 × DDR4-2400); Vitis default 300 MHz"),
+                **DDR_ALVEO, source="DS962 (4 × DDR4-2400); Vitis default 300 MHz"),
         # Alveo U280 (DS963): 9,024 DSP, 2,016 BRAM36, 960 URAM, 1,303,680 LUT, 2,607,360 FF;
         # 8 GB HBM2 at 460 GB/s (the DDR4 banks are not counted).
         _preset(name="u280", part="XCU280", family="ultrascale+", dsp=9024, bram18=4032, uram=960,
                 lut=1_303_680, ff=2_607_360, bandwidth_gbps=460.0, clock_mhz=300, max_port_bits=512,
-                source="DS963 (HBM2 460 GB/s); Vitis default 300 MHz"),
+                **DDR_HBM, source="DS963 (HBM2 460 GB/s); Vitis default 300 MHz"),
         # Arria 10 GX1150 (Intel product table): 1,518 variable-precision DSP blocks, 2,713 M20K,
         # 427,200 ALMs (in `lut`), 1,708,800 registers; Arria 10 GX development kit: DDR4 x64 @
         # 2133 MT/s → 17 GB/s. 200 MHz assumed.
         _preset(name="arria10-gx1150", part="10AX115", family="intel", dsp=1518, m20k=2713, lut=427_200,
                 ff=1_708_800, bandwidth_gbps=17.0, clock_mhz=200, max_port_bits=512,
-                source="Intel Arria 10 product table; Arria 10 GX dev kit (DDR4-2133 x64); clock assumed"),
+                **DDR_A10, source="Intel Arria 10 product table; Arria 10 GX dev kit (DDR4-2133 x64); clock assumed"),
     ]
 }
 

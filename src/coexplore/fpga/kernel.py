@@ -79,6 +79,12 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
+def ddr_efficiency(device: Device, settings: DesignSettings) -> float:
+    """The fraction of peak DDR bandwidth the model assumes: the settings' when given, else the
+    board's published figure (`Device.ddr_efficiency`, sourced in `devices.py`)."""
+    return settings.ddr_efficiency if settings.ddr_efficiency is not None else device.ddr_efficiency
+
+
 # --- the device under the settings, and its ports ---------------------------------------------------
 @dataclass(frozen=True)
 class Ports:
@@ -109,9 +115,13 @@ class Target:
     def of(cls, device: Device, settings: DesignSettings) -> "Target":
         precision = get_precision(settings.precision)
         clock = device.check_clock(settings.clock_mhz or device.clock_mhz, "clock_mhz")
-        bytes_per_cycle = device.bandwidth_budget_gbps() * 1e3 * settings.ddr_efficiency / clock  # GB/s → B/cycle
+        bytes_per_cycle = device.bandwidth_budget_gbps() * 1e3 * ddr_efficiency(device, settings) / clock  # GB/s → B/cycle
         return cls(device, settings, precision, clock, bytes_per_cycle / precision.bytes_per_word,
                    device.max_port_bits / precision.bits)
+
+    @property
+    def ddr_efficiency(self) -> float:
+        return ddr_efficiency(self.device, self.settings)
 
     @property
     def shared_words(self) -> float:

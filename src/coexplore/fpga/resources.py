@@ -56,7 +56,7 @@ def port_problems(ports: tuple[float, float, float], target: Target) -> list[str
             problems.append(f"port {label}: {words:g} words/cycle > {widest:g} (the widest port of "
                             f"{device.name} is {device.max_port_bits} bits); narrow it")
     need = target.gbps(sum(ports))
-    have = device.bandwidth_budget_gbps() * target.settings.ddr_efficiency
+    have = device.bandwidth_budget_gbps() * target.ddr_efficiency
     if need > have + 1e-9:
         problems.append(f"bandwidth: ports need {need:.2f} GB/s > {have:.2f} GB/s of {device.name} "
                         f"— over by {need - have:.2f}; narrow the ports or lower the clock")

@@ -7,7 +7,7 @@ honours every one of them, the limits included:
 
 - arithmetic and clock: `precision`, `clock_mhz` (None: the board's typical clock);
 - the cost model: `schedule` (overlap, Jiang et al.; roofline, Zhang FPGA'15), `double_buffer`,
-  `pipeline_overhead_cycles` (P), `ddr_efficiency`, and the overlap refinements `input_halo` and
+  `pipeline_overhead_cycles` (P), `ddr_efficiency` (None: the board's, `devices.py`), and the overlap refinements `input_halo` and
   `prologue_epilogue` (see `kernel.py`);
 - memory: `keep_skips_on_chip`, `buffer_memory` (block RAM, URAM, or per design the cheapest that
   fits, see `kernel.buffer_placement`), and `ports`, the port policy of the DSE — `auto` tries every maximal
@@ -77,7 +77,9 @@ class DesignSettings(BaseModel):
     schedule: Schedule = Field("overlap", description="cost model: overlap (Jiang et al.) or roofline (Zhang)")
     ports: Literal["auto", "shared"] | PortWords = Field(
         "auto", description="DSE port policy: auto (every split and shared), shared, or one I/W/O split")
-    ddr_efficiency: float = Field(1.0, gt=0, le=1, allow_inf_nan=False, description="fraction of the peak DDR bandwidth reached")
+    ddr_efficiency: float | None = Field(
+        None, gt=0, le=1, allow_inf_nan=False,
+        description="fraction of the peak DDR bandwidth reached (None: the board's published figure)")
     double_buffer: bool = Field(True, description="ping-pong buffers: loads overlap compute")
     pipeline_overhead_cycles: int = Field(0, ge=0, description="P: pipeline fill per tile (Zhang FPGA'15)")
     keep_skips_on_chip: bool = Field(False, description="hold skip tensors on chip when the memory allows")

@@ -68,7 +68,7 @@ def roofline(record: TrialRecord | None, device: dict[str, Any], precision: str)
         board_peak_gops=float(device.get("dsp", 0)) / dsp_per_mac * ops_per_s / _GIGA,
         design_peak_gops=int(design.get("tm", 0)) * int(design.get("tn", 0)) * ops_per_s / _GIGA,
         bandwidth_gbps=float(device.get("bandwidth_gbps") or device.get("ddr_gbps") or 0.0)
-        * float(settings.get("ddr_efficiency") or 1.0),
+        * float(settings.get("ddr_efficiency") or device.get("ddr_efficiency") or 1.0),
     )
     for op in record.per_op:
         if not op.macs or not op.traffic_bytes or op.total_ms <= 0:

@@ -14,8 +14,10 @@ its per-op cost comes from `evaluate`.
 
 from __future__ import annotations
 
+import glob
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -29,6 +31,7 @@ from coexplore.fpga.kernel import (
     Target,
     bank_depths,
     buffer_placement,
+    conv_cycles,
     dsp_count,
     skip_storage,
     stack,
@@ -108,8 +111,11 @@ def explore(workload: Workload, device: Device | str, settings: DesignSettings =
     def design_at(i: int) -> Design:
         tm, tn = space.tm_tn[found["pair"][i]]
         tr, tc = space.tiles[found["tile"][i]]
-        return Design(tm=int(tm), tn=int(tn), tr=int(tr), tc=int(tc),
-                      ports_words_per_cycle=space.ports[found["port"][i]], settings=settings)
+        ports = space.ports[found["port"][i]]
+        layer_tiles = _layer_tiles(prep, target, space, int(tm), int(tn), int(tr), int(tc), ports) \
+            if settings.per_layer_tiles else ()
+        return Design(tm=int(tm), tn=int(tn), tr=int(tr), tc=int(tc), ports_words_per_cycle=ports,
+                      layer_tiles=layer_tiles, settings=settings)
 
     cache: dict[Design, WorkloadCost] = {}
 
@@ -150,6 +156,7 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
         options.append((target.ports(None), [space.ports.index(None)]))
     port_index = np.array([i for _, indices in options for i in indices], dtype=np.int64)
     tr, tc = space.tiles[:, 0][None, :, None], space.tiles[:, 1][None, :, None]
+    per_shape = partial(tile_prefix_min, grid=space.tile_grid) if target.settings.per_layer_tiles else None
     in_depth, w_depth, out_depth = bank_depths(stack([g for g, _ in prep.conv_counts(target.settings.schedule)], 1),
                                                space.tiles[:, 0], space.tiles[:, 1], target.settings)
     depths = (in_depth[None, :], w_depth, out_depth[None, :])  # (1, tiles)
@@ -172,7 +179,7 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
         n_fitting += int(fits.sum()) * len(space.ports)
         skips = skip_storage(prep, target, bram, uram)
         on_chip = np.asarray(skips.on_chip)[..., None]
-        cycles = [workload_cycles(prep, target, tm[..., None], tn[..., None], tr, tc, ports, on_chip)
+        cycles = [workload_cycles(prep, target, tm[..., None], tn[..., None], tr, tc, ports, on_chip, per_shape)
                   for ports, _ in options]
         cycles = np.concatenate(cycles, axis=2) if len(cycles) > 1 else cycles[0]
         best_port = np.argmin(cycles, axis=2)
@@ -191,6 +198,36 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
     found = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in parts.items()}
     found["n_fitting"] = n_fitting
     return found
+
+
+def tile_prefix_min(cycles: np.ndarray, grid: tuple[int, ...], axis: int = 1) -> np.ndarray:
+    """Per-layer tiles: each entry becomes the least cycles over the tiles no larger in rows and
+    cols. The tile axis (`axis`) is sorted ascending, as `grid` (tr values × tc values, or one axis of
+    square tiles), so this is a running minimum along each grid axis. A layer's tile no larger than
+    the explored one needs no deeper banks (`tile_words` grows with tr and tc), so the buffers the
+    explored tile sizes hold every layer: the inner minimisation is separable per layer."""
+    shape = cycles.shape
+    out = cycles.reshape(shape[:axis] + grid + shape[axis + 1:])
+    for k in range(len(grid)):
+        out = np.minimum.accumulate(out, axis=axis + k)
+    return out.reshape(shape)
+
+
+def _layer_tiles(prep: PreparedWorkload, target: Target, space: DesignSpace, tm: int, tn: int, tr: int, tc: int,
+                 ports) -> tuple[tuple[str, int, int], ...]:
+    """The per-conv tiles `tile_prefix_min` chose for one design: (escaped op name, tr, tc) where a
+    layer's best tile differs from the explored one. Ties go to the smaller tile (the first)."""
+    allowed = space.tiles[(space.tiles[:, 0] <= tr) & (space.tiles[:, 1] <= tc)]
+    port = target.ports(ports)
+    best: dict = {}
+    out = []
+    for g, op in zip(prep.geometries(target.settings.schedule), prep.conv_ops):
+        if g not in best:
+            cycles = conv_cycles(g, target, tm, tn, allowed[:, 0], allowed[:, 1], port, breakdown=False).total
+            best[g] = tuple(int(x) for x in allowed[int(np.argmin(cycles))])
+        if best[g] != (tr, tc):
+            out.append((glob.escape(op.name), *best[g]))
+    return tuple(out)
 
 
 def _start_progress(total: int):

@@ -253,14 +253,17 @@ def streamed_cycles(read_words, write_words, target: Target, ports: Ports) -> Op
     return OpCycles(total, 0.0, t_read, 0.0, t_write, read_words + write_words)
 
 
-def workload_cycles(prep: PreparedWorkload, target: Target, tm, tn, tr, tc, ports: Ports, skips_on_chip=False):
+def workload_cycles(prep: PreparedWorkload, target: Target, tm, tn, tr, tc, ports: Ports, skips_on_chip=False,
+                    per_shape=None):
     """Total cycles of the whole workload (no per-op rows): each distinct conv shape × how many ops
-    share it, the streamed ops, and the skip read-backs where `skips_on_chip` is false."""
+    share it, the streamed ops, and the skip read-backs where `skips_on_chip` is false. `per_shape`
+    (the DSE's per-layer tiles) maps each conv shape's cycle grid before it is summed."""
     shape = np.broadcast_shapes(*(np.shape(x) for x in (tm, tn, tr, tc, ports.input, ports.weight,
                                                        ports.output, skips_on_chip)))
     total = np.zeros(shape)
     for g, count in prep.conv_counts(target.settings.schedule):
-        total += conv_cycles(g, target, tm, tn, tr, tc, ports, count=count, breakdown=False).total
+        cycles = conv_cycles(g, target, tm, tn, tr, tc, ports, count=count, breakdown=False).total
+        total += cycles if per_shape is None else per_shape(cycles)
     port_dims = (1,) * max(np.ndim(ports.input), np.ndim(ports.output))  # ops on a new leading axis
     if prep.streamed_counts:
         words = np.array([w for w, _ in prep.streamed_counts]).reshape((-1, 2) + port_dims)

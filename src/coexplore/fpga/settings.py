@@ -13,7 +13,9 @@ honours every one of them, the limits included:
   fits, see `kernel.buffer_placement`), and `ports`, the port policy of the DSE — `auto` tries every maximal
   power-of-two split and the shared port, `shared` only the one shared port, `I/W/O` (words per
   cycle) only that split;
-- the DSE's limits: `max_macs` (cap on tm·tn) and `tile_shapes` (auto, square or all).
+- the DSE's limits: `max_macs` (cap on tm·tn) and `tile_shapes` (auto, square or all), and
+  `per_layer_tiles`: the explored tile then sizes the buffers and each conv layer runs with its
+  own best tile no larger in rows and cols (Zhang FPGA'15 chose tiles per layer the same way).
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class DesignSettings(BaseModel):
     max_macs: int | None = Field(None, ge=1, description="DSE limit: cap on tm·tn (None: the DSP budget)")
     tile_shapes: Literal["auto", "square", "all"] = Field(
         "auto", description="DSE tiles: square when every map is (auto), square, or all tr × tc")
+    per_layer_tiles: bool = Field(
+        False, description="DSE: the tile sizes the buffers; each conv picks its best tile within it")
 
     @field_validator("precision", "schedule", "tile_shapes", "buffer_memory", mode="before")
     @classmethod

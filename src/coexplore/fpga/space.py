@@ -34,6 +34,7 @@ class DesignSpace:
     tiles: np.ndarray  # (T, 2) tr, tc
     ports: list[PortWords | None]  # (ip, wp, op) splits, None = the shared port
     tile_shapes: str
+    tile_grid: tuple[int, ...] = ()  # the tile axis as (tr values, tc values) when "all", else (tiles,)
 
     @property
     def size(self) -> int:
@@ -90,7 +91,8 @@ def design_space(prep: PreparedWorkload, target: Target) -> DesignSpace:
     else:
         tr_grid, tc_grid = np.meshgrid(tr_values, tc_values, indexing="ij")
         tiles = np.stack([tr_grid.ravel(), tc_grid.ravel()], axis=1)
-    return DesignSpace(tm_tn, tiles, _ports(target), shapes)
+    grid = (len(tiles),) if shapes == "square" else (len(tr_values), len(tc_values))
+    return DesignSpace(tm_tn, tiles, _ports(target), shapes, grid)
 
 
 def _ports(target: Target) -> list[PortWords | None]:

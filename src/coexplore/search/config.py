@@ -271,6 +271,9 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Se
     data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     for key in ("space", "table"):
         if isinstance(data.get(key), str):
+            if "\x00" in data[key]:  # no path holds a NUL; pathlib would raise a bare ValueError
+                raise CoexploreError("contains a NUL character", field=f"{path}: {key}",
+                                     fix="give a file path (or a database URL for table)")
             data[key] = resolve_path(data[key], path.parent)
     return parse_config(data, source=str(path))
 

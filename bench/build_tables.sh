@@ -3,7 +3,7 @@
 # one (never tuned on). Resumable: a re-run trains only the replicates missing from each table, and
 # the table file is rewritten atomically after every training, so it can be committed mid-build.
 #
-#   nohup nice -n 19 bash bench/build_tables.sh > build-tables.log 2>&1 &
+#   nohup nice -n 19 bash bench/build_tables.sh > build-tables.log 2>&1 &      (WORKERS=2 on an idle machine)
 #
 # Cost on a 2-core machine (one worker, 1 thread): about 30 s per dev training (64x64, 3 epochs x
 # 1,200 synthetic images + 800 validation images; drawing the images dominates), 288 trainings; the
@@ -13,6 +13,6 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 CX=${CX:-.venv/bin/coexplore}
 "$CX" bench-table build --space bench-dev --out bench/tables/bench-dev.json \
-    --budget 3 --seeds 3 --train-size 1200 --val-size 800 --batch-size 16 --set threads=1 --workers 1
+    --budget 3 --seeds 3 --train-size 1200 --val-size 800 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"
 "$CX" bench-table build --space bench-heldout --out bench/tables/bench-heldout.json \
-    --budget 3 --seeds 3 --train-size 1000 --val-size 600 --batch-size 16 --set threads=1 --workers 1
+    --budget 3 --seeds 3 --train-size 1000 --val-size 600 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"

@@ -4,6 +4,8 @@ Design parameters (`tm, tn, tr, tc`, port widths) are ints or arrays that broadc
 conv geometry (`mapping.ConvGeometry`) has int fields (one op shape) or array fields (`stack`: many
 shapes). `evaluate` (`cost.py`) calls the formulas once per design with per-op arrays; the DSE
 (`dse.py`) once per op shape with grids of designs; `workload_cycles` sums a workload for either.
+It is a little over 400 lines on purpose: "one place per formula" outweighs the line count, and the
+formulas (latency, traffic, buffers, resources) share their tile arithmetic.
 
 Two schedules (`DesignSettings.schedule`); `R, C` are the tiled rows/cols (`mapping.py`), `B` the
 batch, `P` the per-tile pipeline overhead, and for a grouped conv everything runs once per group.

@@ -162,7 +162,9 @@ def _worker_pid(parent: int, index: int) -> int | None:
 def test_search_through_the_cli_survives_a_worker_killed_mid_training(postgres_url, tmp_path):
     table = write_proxy_table(tmp_path / "t.json")
     config = write_config(tmp_path / "search.yaml", name="pgkill", table=str(table), budget=BUDGET,
-                          strategies=["coexplore"], table_delay_s=1.0, heartbeat_s=1, grace_s=3)
+                          strategies=["coexplore"], table_delay_s=3.0, heartbeat_s=1, grace_s=3)
+    # 3 s a training: long beside the poll-then-kill gap even on a loaded 2-core CI machine, so the
+    # victim is still inside the trial it was seen running (with 1 s it sometimes finished first)
     run = tmp_path / "run"
     search = subprocess.Popen(cli_command("search", "--config", str(config), "--storage", postgres_url,
                                           "--workers", str(WORKERS), "--run-dir", str(run), "--no-report"),

@@ -12,7 +12,15 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 CX=${CX:-.venv/bin/coexplore}
-"$CX" bench-table build --space bench-dev --out bench/tables/bench-dev.json \
-    --budget 3 --seeds 3 --train-size 1200 --val-size 800 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"
-"$CX" bench-table build --space bench-heldout --out bench/tables/bench-heldout.json \
-    --budget 3 --seeds 3 --train-size 1000 --val-size 600 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"
+build_dev() {
+    "$CX" bench-table build --space bench-dev --out bench/tables/bench-dev.json \
+        --budget 3 --seeds 3 --train-size 1200 --val-size 800 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"
+}
+build_heldout() {
+    "$CX" bench-table build --space bench-heldout --out bench/tables/bench-heldout.json \
+        --budget 3 --seeds 3 --train-size 1000 --val-size 600 --batch-size 16 --set threads=1 --workers "${WORKERS:-1}"
+}
+# TABLES picks which tables and in what order (default: dev, then held-out).
+for table in ${TABLES:-dev heldout}; do
+    "build_$table" || exit 1
+done

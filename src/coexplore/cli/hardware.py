@@ -260,6 +260,9 @@ def _print_totals(cost, dev) -> None:
     table.add_row("total ms (overlapped)" if overlapped else "total ms", _ms(cost.total_ms))
     table.add_row("throughput", f"{cost.gops:,.2f} GOPS ({cost.macs / 1e9:,.3f} GMAC)")
     table.add_row("DSP", f"{cost.dsp:,} / {dev.budget('dsp'):,} usable of {dev.dsp:,}")
+    if dev.fabric_known:
+        table.add_row("LUT / FF (fabric.py estimate)", f"{cost.lut:,} / {dev.budget('lut'):,} usable; "
+                                                       f"{cost.ff:,} / {dev.budget('ff'):,} usable")
     b = cost.bram_breakdown
     table.add_row(dev.block_ram_kind, f"{cost.bram18:,} / {dev.budget('bram'):,} usable of {dev.block_ram:,} "
                                       f"(in {b['input']}, weight {b['weight']}, out {b['output']}, "

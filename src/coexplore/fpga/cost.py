@@ -14,6 +14,7 @@ import numpy as np
 
 from coexplore.fpga.design import Design
 from coexplore.fpga.devices import Device, get_device
+from coexplore.fpga.fabric import fabric
 from coexplore.fpga.kernel import (
     OpCycles,
     Ports,
@@ -90,6 +91,8 @@ class WorkloadCost:
     notes: list[str] = field(default_factory=list)
     uram_breakdown: dict[str, int] = field(default_factory=dict)  # URAM per buffer and for skips
     ddr_efficiency: float = 1.0  # fraction of the board's peak DDR bandwidth assumed (settings or board)
+    lut: int = 0  # fabric estimate (`fabric.py`)
+    ff: int = 0
 
     @property
     def compute_ms(self) -> float:
@@ -125,7 +128,7 @@ class WorkloadCost:
             "compute_cycles": self.compute_cycles, "memory_cycles": self.memory_cycles,
             "total_cycles": self.total_cycles, "compute_ms": self.compute_ms, "memory_ms": self.memory_ms,
             "total_ms": self.total_ms, "macs": self.macs, "gops": self.gops, "traffic_bytes": self.traffic_bytes,
-            "dsp": self.dsp, "bram18": self.bram18, "uram": self.uram, "bram_breakdown": self.bram_breakdown,
+            "dsp": self.dsp, "lut": self.lut, "ff": self.ff, "bram18": self.bram18, "uram": self.uram, "bram_breakdown": self.bram_breakdown,
             "uram_breakdown": self.uram_breakdown, "ddr_efficiency": self.ddr_efficiency,
             "bandwidth_gbps": self.bandwidth_gbps, "port_gbps": self.port_gbps, "fits": self.fits,
             "fit_problems": self.fit_problems, "skips_on_chip": self.skips_on_chip, "notes": self.notes,
@@ -172,13 +175,15 @@ def evaluate(workload: Workload, design: Design, device: Device | str, *,
     total = sum(r.total_cycles for r in rows)
     traffic = sum(r.traffic_bytes for r in rows)
     bram = blocks["total"] + skip_bram
-    problems = fit_problems(design, target, dsp=dsp, bram=bram, uram=uram)
+    logic = fabric(design.tm, design.tn, ports, target)
+    lut, ff = int(logic.lut), int(logic.ff)
+    problems = fit_problems(design, target, dsp=dsp, bram=bram, uram=uram, lut=lut, ff=ff)
     seconds = total / (target.clock_mhz * 1e6)
     return WorkloadCost(
         workload=workload.name, design=design, device=dev.name, clock_mhz=target.clock_mhz, ops=rows,
         compute_cycles=compute, memory_cycles=memory, total_cycles=total, macs=prep.macs,
         traffic_bytes=traffic, dsp=dsp, bram18=bram, uram=uram, bram_breakdown=blocks, uram_breakdown=uram_blocks,
-        ddr_efficiency=target.ddr_efficiency,
+        ddr_efficiency=target.ddr_efficiency, lut=lut, ff=ff,
         bandwidth_gbps=traffic / seconds / 1e9 if seconds else 0.0,
         port_gbps=float(target.gbps(ports.peak_words)),
         fits=not problems, fit_problems=problems, skips_on_chip=skips_on_chip, notes=notes,

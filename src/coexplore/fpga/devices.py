@@ -44,7 +44,7 @@ BLOCK_SHAPES: dict[str, tuple[tuple[int, int], ...]] = {
 }
 
 # Utilisation ceilings for timing closure, as used by FINN (REFERENCES.md, "Boards").
-DEFAULT_LIMITS = {"dsp": 0.8, "bram": 0.8, "uram": 0.8, "bandwidth": 1.0}
+DEFAULT_LIMITS = {"dsp": 0.8, "bram": 0.8, "uram": 0.8, "lut": 0.7, "ff": 0.5, "bandwidth": 1.0}
 
 # What a part of each family can do at most, so a typo (clock 1e12 MHz, bandwidth inf) is an error
 # instead of a design that "fits". Clock: the DSP block's Fmax in the fastest speed grade, the
@@ -68,6 +68,8 @@ class UtilisationLimits(BaseModel):
     dsp: float = Field(DEFAULT_LIMITS["dsp"], gt=0, le=1)
     bram: float = Field(DEFAULT_LIMITS["bram"], gt=0, le=1)
     uram: float = Field(DEFAULT_LIMITS["uram"], gt=0, le=1)
+    lut: float = Field(DEFAULT_LIMITS["lut"], gt=0, le=1)
+    ff: float = Field(DEFAULT_LIMITS["ff"], gt=0, le=1)
     bandwidth: float = Field(DEFAULT_LIMITS["bandwidth"], gt=0, le=1)
 
 
@@ -141,9 +143,15 @@ class Device(BaseModel):
         return self.m20k if self.family == "intel" else self.bram18
 
     def budget(self, resource: str) -> int:
-        """Usable count of `resource` ("dsp", "bram", "uram") under the utilisation limits."""
-        total = {"dsp": self.dsp, "bram": self.block_ram, "uram": self.uram}[resource]
+        """Usable count of `resource` ("dsp", "bram", "uram", "lut", "ff") under the utilisation limits.
+        A board file without LUT/FF counts (0) has no fabric budget: `fabric_known` is false."""
+        total = {"dsp": self.dsp, "bram": self.block_ram, "uram": self.uram, "lut": self.lut, "ff": self.ff}[resource]
         return int(total * getattr(self.limits, resource) + 1e-9)
+
+    @property
+    def fabric_known(self) -> bool:
+        """Whether the board gives LUT and FF counts (every preset does; the data sheets above)."""
+        return self.lut > 0 and self.ff > 0
 
     def bandwidth_budget_gbps(self) -> float:
         return self.bandwidth_gbps * self.limits.bandwidth

@@ -25,6 +25,7 @@ import numpy as np
 from coexplore.fpga.cost import WorkloadCost, evaluate
 from coexplore.fpga.design import Design
 from coexplore.fpga.devices import Device, get_device
+from coexplore.fpga.fabric import fabric
 from coexplore.fpga.front import best_index, pareto, top_arrays
 from coexplore.fpga.kernel import (
     Ports,
@@ -173,15 +174,18 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
         tm, tn = space.tm_tn[pairs, 0][:, None], space.tm_tn[pairs, 1][:, None]
         placed = buffer_placement(tm, tn, depths, target)
         bram, uram = placed.bram_total, placed.uram_total  # (arrays, tiles)
-        fits = (bram <= bram_budget) & (uram <= uram_budget)
+        logic_fits = np.concatenate([fabric_fits(tm[..., None], tn[..., None], ports, target, len(indices))
+                                     for ports, indices in options], axis=2)  # (arrays, 1, port options)
+        fits = (bram <= bram_budget) & (uram <= uram_budget) & logic_fits.any(axis=2)
         if not fits.any():
             continue
-        n_fitting += int(fits.sum()) * len(space.ports)
+        n_fitting += int((fits[..., None] & logic_fits).sum())
         skips = skip_storage(prep, target, bram, uram)
         on_chip = np.asarray(skips.on_chip)[..., None]
         cycles = [workload_cycles(prep, target, tm[..., None], tn[..., None], tr, tc, ports, on_chip, per_shape)
                   for ports, _ in options]
         cycles = np.concatenate(cycles, axis=2) if len(cycles) > 1 else cycles[0]
+        cycles = np.where(logic_fits, cycles, np.inf)  # a port option whose logic does not fit
         best_port = np.argmin(cycles, axis=2)
         best_cycles = np.take_along_axis(cycles, best_port[..., None], axis=2)[..., 0]
         p_idx, t_idx = np.nonzero(fits)
@@ -198,6 +202,18 @@ def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress:
     found = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in parts.items()}
     found["n_fitting"] = n_fitting
     return found
+
+
+def fabric_fits(tm, tn, ports: Ports, target: Target, n_options: int) -> np.ndarray:
+    """Whether each array's LUT and FF (`fabric.py`) fit with each of the `n_options` port options
+    of `ports` (shape (arrays, 1, n_options)); all true where the board gives no LUT/FF counts."""
+    shape = np.broadcast_shapes(np.shape(tm), (1, 1, n_options))
+    device = target.device
+    if not device.fabric_known:
+        return np.ones(shape, dtype=bool)
+    logic = fabric(tm, tn, ports, target)
+    ok = (logic.lut <= device.budget("lut")) & (logic.ff <= device.budget("ff"))
+    return np.broadcast_to(ok, shape)
 
 
 def tile_prefix_min(cycles: np.ndarray, grid: tuple[int, ...], axis: int = 1) -> np.ndarray:

@@ -59,6 +59,8 @@ def design_header(design: Design, device: Device | str, workload: Workload | Non
         ("ACC_BITS", precision.accumulator_bits, "partial sums"),
         ("CLOCK_MHZ", _c_number(clock), dev.name),
         ("DOUBLE_BUFFER", int(s.double_buffer), "ping-pong buffers"),
+        ("W_STAGE_CYCLES", s.weight_stage_cycles,
+         "cycles to stage a weight set; ceil(TM*TN/W_STAGE_CYCLES) weight banks"),
         ("SHARED_PORT", int(design.ports_words_per_cycle is None), "one DRAM port for all streams"),
         ("IN_PORT_BITS", _port_bits(ports[0], precision.bits), "input port width"),
         ("W_PORT_BITS", _port_bits(ports[1], precision.bits), "weight port width"),

@@ -51,13 +51,19 @@ free when kept on chip. Their time is memory time; their compute time is zero.
 **Resources.** DSP `⌈tm·tn × DSP per MAC⌉` (`precision.py`). Buffers (Zhang FPGA'15, banked so the
 array reads every operand in one cycle): the input buffer is `tn` words wide, the weight buffer
 `tm·tn` words wide (depth K²), the output buffer `tm` partial sums wide; each depth is the largest
-tile any conv needs — the tile words above, per map. A memory of width W bits and depth D costs
-`min over block shapes (w × d) of ⌈W/w⌉·⌈D/d⌉` blocks, ×2 when double-buffered. Skip tensors kept
-on chip go to the URAM the buffers leave (where the part has it), then to the block RAM left over.
-`buffer_memory` places each buffer whole in block RAM or URAM (`buffer_placement`); `auto` picks,
-per design, the cheapest placement that fits, so `evaluate` and the DSE agree by construction. Bandwidth: the
-board's DDR in words per cycle at the clock and precision, × the DDR efficiency and the bandwidth
-utilisation limit; one port is capped by `device.max_port_bits`.
+tile any conv needs — the tile words above, per map. **Staged weights** (`weight_stage_cycles` = q
+> 1): the weights of one kernel position (i, j) stay fixed over the Tr·Tc pixel loop (Zhang's loop
+order: i, j outside trr, tcc), so the array needs a new tm·tn set only once per pixel loop; the set
+is read over q cycles from banks ⌈tm·tn/q⌉ words wide and q·K² deep into a shadow register and
+swapped in, and the pixel loop lasts max(pixels, q) cycles (`staged`), so the array never reads a
+stale set — tC = K²·max(pixels, q) + P. The registers (2·tm·tn words) are fabric (`fabric.py`).
+A memory of width W bits and depth D costs `min over block shapes (w × d) of ⌈W/w⌉·⌈D/d⌉` blocks,
+×2 when double-buffered. Skip tensors kept on chip go to the URAM the buffers leave (where the
+part has it), then to the block RAM left over. `buffer_memory` places each buffer whole in block
+RAM or URAM (`buffer_placement`); `auto` picks, per design, the cheapest placement that fits, so
+`evaluate` and the DSE agree by construction. Bandwidth: the board's DDR in words per cycle at the
+clock and precision, × the DDR efficiency and the bandwidth utilisation limit; one port is capped
+by `device.max_port_bits`.
 """
 
 from __future__ import annotations
@@ -175,6 +181,13 @@ def tile_words(g: ConvGeometry, tr, tc, settings: DesignSettings):
     return (r + halo) * (c + halo), ceil_div(r, g.stride) * ceil_div(c, g.stride) * (g.upscale * g.upscale)
 
 
+def staged(pixels, settings: DesignSettings):
+    """Cycles one weight set is held: the tile's output pixels, at least the q cycles it takes to
+    stage the next set (`weight_stage_cycles`; 1 = Zhang's banks read every cycle)."""
+    q = settings.weight_stage_cycles
+    return pixels if q == 1 else np.maximum(pixels, q)
+
+
 def conv_cycles(g: ConvGeometry, target: Target, tm, tn, tr, tc, ports: Ports, *,
                 count=1, breakdown: bool = True) -> OpCycles:
     """`count` identical conv layers of geometry `g` under the target's schedule."""
@@ -189,8 +202,8 @@ def _overlap(g: ConvGeometry, s: DesignSettings, tm, tn, tr, tc, p: Ports, count
     (array × tile) is built once."""
     k2 = g.kernel * g.kernel
     in_tile, out_tile = tile_words(g, tr, tc, s)
-    t_c = k2 * ceil_div(np.minimum(tr, g.swept_rows), g.stride) * ceil_div(np.minimum(tc, g.swept_cols), g.stride) \
-        + s.pipeline_overhead_cycles
+    pixels = ceil_div(np.minimum(tr, g.swept_rows), g.stride) * ceil_div(np.minimum(tc, g.swept_cols), g.stride)
+    t_c = k2 * staged(pixels, s) + s.pipeline_overhead_cycles
     tn_e, tm_e = np.minimum(tn, g.n), np.minimum(tm, g.m)
     w_words = tm * tn * k2
     n_steps = ceil_div(g.n, tn)
@@ -231,7 +244,7 @@ def _roofline(g: ConvGeometry, target: Target, tm, tn, tr, tc, count) -> OpCycle
     r, c = np.minimum(tr, g.rows), np.minimum(tc, g.cols)
     outer = (count * g.batch * g.groups) * ceil_div(g.m, tm) * (ceil_div(g.rows, r) * ceil_div(g.cols, c))  # αout
     trips = outer * ceil_div(g.n, tn)  # αin = αw
-    compute = trips * (r * c * k2 + s.pipeline_overhead_cycles)
+    compute = trips * (staged(r * c, s) * k2 + s.pipeline_overhead_cycles)
     tm_e, tn_e = np.minimum(tm, g.m), np.minimum(tn, g.n)
     in_words, out_words = tile_words(g, tr, tc, s)
     b_in, b_w, b_out = tn_e * in_words, tm_e * tn_e * k2, tm_e * out_words
@@ -325,8 +338,14 @@ BUFFERS = ("input", "weight", "output")
 def _buffer_shapes(tm, tn, depths, target: Target):
     """(width bits, depth words) of the input, weight and output buffers."""
     in_depth, w_depth, out_depth = depths
-    bits = target.precision.bits
-    return ((tn * bits, in_depth), (tm * tn * bits, w_depth), (tm * target.precision.accumulator_bits, out_depth))
+    bits, q = target.precision.bits, target.settings.weight_stage_cycles
+    return ((tn * bits, in_depth), (ceil_div(tm * tn, q) * bits, w_depth * q),
+            (tm * target.precision.accumulator_bits, out_depth))
+
+
+def buffer_read_bits(tm, tn, target: Target):
+    """Bits the array reads from its input, weight and output banks per cycle (the widths above)."""
+    return sum(w for w, _ in _buffer_shapes(tm, tn, (1, 1, 1), target))
 
 
 def buffer_blocks(tm, tn, depths, target: Target) -> dict[str, Array]:

@@ -13,13 +13,14 @@ from coexplore.workload import Workload
 
 
 def buffer_depths(workload: Workload | PreparedWorkload, design: Design) -> tuple[int, int, int]:
-    """Largest bank depths (input, weight, output) over the conv ops under `design`."""
+    """Largest bank depths (input, weight, output) over the conv ops under `design`; a weight bank
+    holds q kernel windows when weights are staged (`weight_stage_cycles` = q, see `kernel.py`)."""
     prep = workload if isinstance(workload, PreparedWorkload) else PreparedWorkload(workload)
     geometries = prep.geometries(design.settings.schedule)
     tiles = [design.tile_for(op.name) for op in prep.conv_ops]
     in_depth, w_depth, out_depth = bank_depths(stack(geometries), [t[0] for t in tiles], [t[1] for t in tiles],
                                                design.settings)
-    return int(in_depth), int(w_depth), int(out_depth)
+    return int(in_depth), int(w_depth) * design.settings.weight_stage_cycles, int(out_depth)
 
 
 def over_budget(label: str, used: float, device_total: float, limit: float, budget: float, fix: str) -> str:
@@ -27,8 +28,10 @@ def over_budget(label: str, used: float, device_total: float, limit: float, budg
             f"— over by {used - budget:,.0f}; {fix}")
 
 
-def fit_problems(design: Design, target: Target, *, dsp: int, bram: int, uram: int) -> list[str]:
-    """Every resource the design overruns, with used vs available and what to change."""
+def fit_problems(design: Design, target: Target, *, dsp: int, bram: int, uram: int, lut: int = 0,
+                 ff: int = 0) -> list[str]:
+    """Every resource the design overruns, with used vs available and what to change. LUT and FF
+    (`fabric.py`) are checked where the board gives their counts."""
     device = target.device
     problems = []
     if dsp > device.budget("dsp"):
@@ -40,6 +43,11 @@ def fit_problems(design: Design, target: Target, *, dsp: int, bram: int, uram: i
     if uram > device.budget("uram"):
         problems.append(over_budget("URAM", uram, device.uram, device.limits.uram, device.budget("uram"),
                                     "keep fewer skip tensors on chip, or buffer_memory=auto/bram"))
+    if device.fabric_known:
+        for label, used, key, total in (("LUT", lut, "lut", device.lut), ("FF", ff, "ff", device.ff)):
+            if used > device.budget(key):
+                problems.append(over_budget(label, used, total, getattr(device.limits, key), device.budget(key),
+                                            "reduce tm·tn (or int8/int16 for fp32), or narrow the ports"))
     ports = design.ports_words_per_cycle
     if ports is not None:
         problems += port_problems(ports, target)

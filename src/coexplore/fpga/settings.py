@@ -13,6 +13,9 @@ honours every one of them, the limits included:
   fits, see `kernel.buffer_placement`), and `ports`, the port policy of the DSE — `auto` tries every maximal
   power-of-two split and the shared port, `shared` only the one shared port, `I/W/O` (words per
   cycle) only that split;
+- the weight buffer's organisation: `weight_stage_cycles` (q; see `kernel.py`, "Resources"): 1 is
+  Zhang's tm·tn-word-wide banks read every cycle; q > 1 stages each weight set into registers over
+  q cycles from banks q times narrower and deeper;
 - the DSE's limits: `max_macs` (cap on tm·tn) and `tile_shapes` (auto, square or all), and
   `per_layer_tiles`: the explored tile then sizes the buffers and each conv layer runs with its
   own best tile no larger in rows and cols (Zhang FPGA'15 chose tiles per layer the same way).
@@ -89,6 +92,8 @@ class DesignSettings(BaseModel):
         "auto", description="where the input/weight/output buffers live: auto (cheapest that fits), bram, uram")
     input_halo: bool = Field(False, description="overlap refinement: load the K−S halo with each input tile")
     prologue_epilogue: bool = Field(False, description="overlap refinement: first load / last store per layer")
+    weight_stage_cycles: int = Field(
+        1, ge=1, le=4096, description="q: cycles to stage one tm·tn weight set from banks q× narrower (1: Zhang's)")
     max_macs: int | None = Field(None, ge=1, description="DSE limit: cap on tm·tn (None: the DSP budget)")
     tile_shapes: Literal["auto", "square", "all"] = Field(
         "auto", description="DSE tiles: square when every map is (auto), square, or all tr × tc")

@@ -16,7 +16,8 @@ DESIGN_KEYS: dict[str, str] = {
     "tm": "tm", "tn": "tn", "tr": "tr", "tc": "tc", "precision": "precision", "clock": "clock_mhz",
     "ports": "ports_words_per_cycle", "ddr_eff": "ddr_efficiency", "double_buffer": "double_buffer",
     "p": "pipeline_overhead_cycles", "keep_skips": "keep_skips_on_chip", "schedule": "schedule",
-    "halo": "input_halo", "prologue": "prologue_epilogue", "buffers": "buffer_memory", "tiles": "layer_tiles",
+    "halo": "input_halo", "prologue": "prologue_epilogue", "buffers": "buffer_memory",
+    "wstage": "weight_stage_cycles", "tiles": "layer_tiles",
 }
 SETTINGS_KEYS: dict[str, str] = {
     **{k: v for k, v in DESIGN_KEYS.items() if k not in ("tm", "tn", "tr", "tc", "tiles")},

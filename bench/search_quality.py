@@ -41,8 +41,9 @@ BUDGETS = (8, 16, 32)
 SUBJECT = "coexplore"
 BASELINES = ("sequential", "sequential-hw-first", "random", "largest-first")
 ABLATIONS = ("coexplore-no-warm-start",)
-# coexplore's settings, frozen after development on bench/tables/synthetic-cpu.json (the only table
-# that existed then; see the README's "Does co-exploration help?"). Never tune them on a held-out table.
+# coexplore's settings, frozen after development on bench/tables/bench-dev.json (the sampler on the
+# older synthetic-cpu.json; the accuracy model's GP settings by bench/tune_surrogate.py on bench-dev).
+# Never tune them on the held-out table (bench-heldout.json).
 FROZEN = {"sampler": "thompson"}
 MIN_SEEDS_FOR_VERDICT = 20
 

@@ -19,6 +19,7 @@ from coexplore.search.config import SearchConfig
 from coexplore.search.context import SearchContext
 from coexplore.search.samplers import KnownCosts, auto_population
 from coexplore.search.strategies import Plan
+from coexplore.search.surrogate import one_hot_genes
 from coexplore.search.whole_network import Candidate
 
 WARM_START_JITTER = 0.3  # of a bin: how far the seed moves the warm start's bin edges
@@ -64,11 +65,9 @@ def latency_spread(context: SearchContext, count: int, seed: int = 0) -> list[st
     return [max((timed[i][1] for i in members), key=lambda spec: (macs[spec], spec)) for members in bins]
 
 
-def network_features(spec: str) -> tuple[float, ...]:
-    """What the accuracy model of the ehvi / thompson samplers sees of a network: its size (log
-    MACs, log conv weights). Chosen on bench/tables/synthetic-cpu.json (issue 9): with 4-32
-    trained networks, the genes one-hot beside the size overfit (median HV regret at 8 trainings
-    2.0 -> 0.2 points without them, no budget, 20 seeds)."""
+def size_features(spec: str) -> tuple[float, ...]:
+    """The size part of what the samplers' accuracy model sees (log MACs, log conv weights); the
+    genes one-hot follow (surrogate.py)."""
     workload = lower(parse_spec(spec))
     return (math.log(workload.macs), math.log(max(workload.params, 1)))
 
@@ -77,13 +76,15 @@ def build_candidates(context: SearchContext, seed: int = 0) -> list[Candidate]:
     """The whole-network samplers' candidates: networks that fit and meet the latency budget, with
     their best-design latency and MACs (the same pool as the warm start)."""
     config = context.config
-    found = []
+    feasible = []
     for spec in candidate_pool(context, config.warm_start_pool, seed):
         hw = context.hardware.best(spec)
         if hardware_feasible(hw.fits, hw.total_ms, config.latency_budget_ms):
-            params = context.space.params(parse_spec(spec))
-            found.append(Candidate(spec, params, float(hw.total_ms), network_features(spec),
-                                   float(lower(parse_spec(spec)).macs)))
+            feasible.append((spec, context.space.params(parse_spec(spec)), float(hw.total_ms)))
+    genes = one_hot_genes([params for _, params, _ in feasible])
+    found = [Candidate(spec, params, total_ms, size_features(spec) + tuple(genes[i]),
+                       float(lower(parse_spec(spec)).macs))
+             for i, (spec, params, total_ms) in enumerate(feasible)]
     if not found:
         raise CoexploreError("no network of the space fits the board within the latency budget", field="sampler",
                              fix="raise latency_budget_ms or use another sampler")

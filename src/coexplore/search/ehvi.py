@@ -7,9 +7,8 @@ latency as known:
 
 1. the candidates are the networks of the space (all of a small space, a fixed random sample of a
    large one) that fit the board and meet the latency budget, each with its best-design latency;
-2. a Bayesian linear model predicts accuracy from the network's size (log MACs, log weights;
-   `candidates.network_features` says why not the genes too), with a Gaussian predictive
-   distribution;
+2. a Gaussian process over the network's size and genes (surrogate.py) predicts accuracy, with a
+   Gaussian predictive distribution;
 3. the next network is the untried candidate with the largest expected improvement of the
    accuracy-vs-latency hypervolume. With the latency fixed, the improvement is piecewise linear in
    the accuracy and its expectation under a Gaussian has a closed form (below).
@@ -19,9 +18,9 @@ fills them). Everything is rebuilt from the study's trials on each call, so seve
 resumed study share the same model; trials in flight are not proposed again.
 
 `ThompsonHVISampler` (sampler `thompson`, coexplore's setting in bench/search_quality.py) scores
-the same improvement for one draw of the accuracy model's weights from their posterior instead of
-its expectation (Thompson sampling): as good on the development table, and the search follows its
-seed, where the expected improvement of a warm-started study is the same for every seed.
+the same improvement for one joint draw of the networks' accuracies from the posterior instead of
+its expectation (Thompson sampling): the search follows its seed, where the expected improvement of
+a warm-started study is the same for every seed.
 """
 
 from __future__ import annotations
@@ -32,11 +31,9 @@ from collections.abc import Sequence
 import numpy as np
 import optuna
 
+from coexplore.search.surrogate import GeneGP
 from coexplore.search.whole_network import Candidate, WholeNetworkSampler
 
-# Model settings, in units of the standardised accuracy (mean 0, std 1 over the trained networks):
-PRIOR_PRECISION = 1.0  # ridge prior on every standardised feature weight
-NOISE_VARIANCE = 0.1  # a tenth of the spread between networks is training noise
 DEFAULT_STARTUP = 4
 
 
@@ -72,36 +69,6 @@ def front_levels(front: list[tuple[float, float]], latency_ms: float, reference:
     return levels, widths
 
 
-class BayesianLinearModel:
-    """Ridge-prior linear regression with a Gaussian predictive distribution (standardised data)."""
-
-    def __init__(self, features: np.ndarray, targets: np.ndarray, all_features: np.ndarray):
-        self.center = all_features.mean(axis=0)
-        self.scale = all_features.std(axis=0)
-        self.scale[self.scale == 0] = 1.0
-        self.y_mean = float(targets.mean())
-        self.y_std = float(targets.std()) or 1.0
-        x = self._design(features)
-        y = (targets - self.y_mean) / self.y_std
-        precision = x.T @ x / NOISE_VARIANCE + PRIOR_PRECISION * np.eye(x.shape[1])
-        self.covariance = np.linalg.inv(precision)
-        self.weights = self.covariance @ x.T @ y / NOISE_VARIANCE
-
-    def _design(self, features: np.ndarray) -> np.ndarray:
-        return (features - self.center) / self.scale
-
-    def draw(self, features: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The accuracies predicted by one draw of the weights from their posterior."""
-        weights = rng.multivariate_normal(self.weights, self.covariance)
-        return self._design(features) @ weights * self.y_std + self.y_mean
-
-    def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self._design(features)
-        mean = x @ self.weights
-        variance = NOISE_VARIANCE + np.einsum("ij,jk,ik->i", x, self.covariance, x)
-        return mean * self.y_std + self.y_mean, np.sqrt(variance) * self.y_std
-
-
 class KnownLatencyEHVISampler(WholeNetworkSampler):
     """Proposes whole networks by expected hypervolume improvement (whole_network.py does the
     Optuna side); random candidates, drawn by the seed, until `n_startup` trainings exist."""
@@ -123,11 +90,11 @@ class KnownLatencyEHVISampler(WholeNetworkSampler):
             return pool[int(self._rng.integers(len(pool)))]
         return self.random_among_best(pool, self.scores(trained, pool))
 
-    def model(self, trained: list[tuple[Candidate, float]]) -> BayesianLinearModel:
+    def model(self, trained: list[tuple[Candidate, float]]) -> GeneGP:
         features = np.array([c.features for c, _ in trained], dtype=float)
         targets = np.array([acc for _, acc in trained], dtype=float)
         everything = np.array([c.features for c in self.candidates], dtype=float)
-        return BayesianLinearModel(features, targets, everything)
+        return GeneGP(features, targets, everything)
 
     def improvements(self, trained: list[tuple[Candidate, float]], pool: list[Candidate],
                      mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -146,7 +113,7 @@ class KnownLatencyEHVISampler(WholeNetworkSampler):
 
 
 class ThompsonHVISampler(KnownLatencyEHVISampler):
-    """The hypervolume gain of each candidate under one posterior draw of the accuracy model."""
+    """The hypervolume gain of each candidate under one posterior draw of the accuracies."""
 
     def scores(self, trained: list[tuple[Candidate, float]], pool: list[Candidate]) -> np.ndarray:
         model = self.model(trained)

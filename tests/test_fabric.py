@@ -108,10 +108,21 @@ def test_staging_gets_the_newell1_dse_past_half_the_dsp_on_zcu104():
     from coexplore.nets import PRESETS, lower
 
     w, board = lower(PRESETS["newell1"]), get_device("zcu104")
-    plain = explore(w, board, DesignSettings(precision="int8", clock_mhz=300))
+    zhang_banks = explore(w, board, DesignSettings(precision="int8", clock_mhz=300, weight_stage_cycles=1))
     staged = explore(w, board, DesignSettings(precision="int8", clock_mhz=300, weight_stage_cycles=8))
-    assert staged.best_cost.dsp > board.budget("dsp") / 2 >= plain.best_cost.dsp
-    assert staged.best_cost.total_ms < plain.best_cost.total_ms and staged.best_cost.fits
+    assert staged.best_cost.dsp > board.budget("dsp") / 2 >= zhang_banks.best_cost.dsp
+    assert staged.best_cost.total_ms < zhang_banks.best_cost.total_ms and staged.best_cost.fits
+    # The default DSE tries every organisation and keeps the fastest: here a staged one.
+    default = explore(w, board, DesignSettings(precision="int8", clock_mhz=300))
+    assert default.best.settings.weight_stage_cycles > 1
+    assert default.best_cost.total_ms <= staged.best_cost.total_ms
+    assert default.best_cost.dsp > board.budget("dsp") / 2 and default.best_cost.uram > 0
+
+
+def test_a_named_weight_stage_is_kept_by_the_dse():
+    assert DesignSettings(weight_stage_cycles=4).explore_weight_stages is False
+    assert DesignSettings().explore_weight_stages is True
+    assert DesignSettings(weight_stage_cycles=4, explore_weight_stages=True).explore_weight_stages is True
 
 
 def test_the_header_names_the_staged_weight_banks():

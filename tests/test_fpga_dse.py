@@ -36,7 +36,7 @@ def test_useful_values_are_the_trip_count_breakpoints():
 def test_pruned_space_finds_the_brute_force_optimum(schedule):
     """Every tm, tn ≤ the budget and every tile 1..max, evaluated blindly, is no better."""
     w = _tiny_net()
-    settings = DesignSettings(precision="int16", schedule=schedule, tile_shapes="all")
+    settings = DesignSettings(precision="int16", schedule=schedule, tile_shapes="all", weight_stage_cycles=1)
     res = explore(w, SMALL, settings)
     prep, target = PreparedWorkload(w), Target.of(SMALL, settings)
     macs = SMALL.budget("dsp")
@@ -103,7 +103,7 @@ def test_top_lists_distinct_arrays_fastest_first():
 
 
 def test_result_is_complete_and_json_serialisable():
-    settings = DesignSettings(precision="int16", keep_skips_on_chip=True)
+    settings = DesignSettings(precision="int16", keep_skips_on_chip=True, weight_stage_cycles=1)
     res = explore(_tiny_net(), SMALL, settings)
     data = json.loads(json.dumps(res.to_dict()))
     assert data["best"] == res.best.to_string() and data["n_designs"] == res.n_designs >= res.n_fitting > 0

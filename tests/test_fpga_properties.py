@@ -47,7 +47,8 @@ def all_settings(draw, schedule=None):
                           schedule=schedule or draw(st.sampled_from(["overlap", "roofline"])),
                           double_buffer=draw(st.booleans()), pipeline_overhead_cycles=draw(st.sampled_from([0, 20])),
                           keep_skips_on_chip=draw(st.booleans()), input_halo=draw(st.booleans()),
-                          prologue_epilogue=draw(st.booleans()), ddr_efficiency=draw(st.sampled_from([1.0, 0.7])))
+                          prologue_epilogue=draw(st.booleans()), ddr_efficiency=draw(st.sampled_from([1.0, 0.7])),
+                          weight_stage_cycles=draw(st.sampled_from([1, 4])))
 
 
 @st.composite

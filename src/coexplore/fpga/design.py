@@ -34,7 +34,7 @@ from coexplore.fpga.text import DESIGN_KEYS, SETTINGS_KEYS, format_items, read_i
 MAX_ENGINE_SIZE = 65536
 
 # settings that describe how a design was explored, not the hardware: left out of the text form
-_DSE_ONLY = ("ports", "max_macs", "tile_shapes", "per_layer_tiles")
+_DSE_ONLY = ("ports", "max_macs", "tile_shapes", "per_layer_tiles", "explore_weight_stages")
 
 
 class Design(BaseModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import glob
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
@@ -44,6 +44,7 @@ from coexplore.fpga.space import DesignSpace, design_space
 from coexplore.workload import Workload
 
 CHUNK_ELEMS = 1 << 16  # design points per vectorised pass: 512 KB arrays stay in cache (2× faster than 1M)
+WEIGHT_STAGES = (1, 2, 4, 8, 16)  # weight_stage_cycles the DSE tries (explore_weight_stages)
 PROGRESS_AFTER_S = 1.0  # show a progress bar only for explorations longer than this
 
 
@@ -102,6 +103,8 @@ class DSEResult:
 def explore(workload: Workload, device: Device | str, settings: DesignSettings = DesignSettings(), *,
             top_k: int = 10, progress: bool = False) -> DSEResult:
     """Evaluate every legal design of the space and return the best, the top arrays and the front."""
+    if settings.explore_weight_stages:
+        return _fastest_weight_stage(workload, device, settings, top_k=top_k, progress=progress)
     started = time.perf_counter()
     dev = get_device(device)
     target = Target.of(dev, settings)
@@ -141,6 +144,24 @@ def explore(workload: Workload, device: Device | str, settings: DesignSettings =
                "tile_shapes": space.tile_shapes, "designs": space.size},
         cost_of=cost_of,
     )
+
+
+def _fastest_weight_stage(workload: Workload, device: Device | str, settings: DesignSettings, *,
+                          top_k: int, progress: bool) -> DSEResult:
+    """The DSE once per weight-buffer organisation (`weight_stage_cycles`), keeping the run with the
+    fastest design (ties go to fewer stages: Zhang's banks first). The stage count changes every
+    bank's shape, so it is a sweep of its own, not an axis of the broadcast grid; the result's top
+    and front are those of the chosen organisation."""
+    started = time.perf_counter()
+    runs = [explore(workload, device, settings.model_copy(update={"weight_stage_cycles": q,
+                                                                   "explore_weight_stages": False}),
+                    top_k=top_k, progress=progress)
+            for q in WEIGHT_STAGES]
+    chosen = min(runs, key=lambda run: run.best_cost.total_ms if run.best_cost else float("inf"))
+    return replace(chosen, n_designs=sum(run.n_designs for run in runs), n_fitting=sum(run.n_fitting for run in runs),
+                   seconds=time.perf_counter() - started,
+                   space={**chosen.space, "weight_stages": list(WEIGHT_STAGES),
+                          "designs": sum(run.n_designs for run in runs)})
 
 
 def _sweep(prep: PreparedWorkload, target: Target, space: DesignSpace, progress: bool, started: float) -> dict:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coexplore.errors import CoexploreError, validation_error
 from coexplore.fpga.devices import MAX_CLOCK_MHZ, MIN_CLOCK_MHZ
@@ -94,11 +94,22 @@ class DesignSettings(BaseModel):
     prologue_epilogue: bool = Field(False, description="overlap refinement: first load / last store per layer")
     weight_stage_cycles: int = Field(
         1, ge=1, le=4096, description="q: cycles to stage one tm·tn weight set from banks q× narrower (1: Zhang's)")
+    explore_weight_stages: bool = Field(
+        True, description="DSE: try weight_stage_cycles 1, 2, 4, 8, 16 and keep the fastest "
+                          "(off when weight_stage_cycles is given)")
     max_macs: int | None = Field(None, ge=1, description="DSE limit: cap on tm·tn (None: the DSP budget)")
     tile_shapes: Literal["auto", "square", "all"] = Field(
         "auto", description="DSE tiles: square when every map is (auto), square, or all tr × tc")
     per_layer_tiles: bool = Field(
         False, description="DSE: the tile sizes the buffers; each conv picks its best tile within it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given_stage_is_kept(cls, data):
+        # A weight organisation the user names is the one the DSE uses.
+        if isinstance(data, dict) and "weight_stage_cycles" in data and "explore_weight_stages" not in data:
+            return {**data, "explore_weight_stages": False}
+        return data
 
     @field_validator("precision", "schedule", "tile_shapes", "buffer_memory", mode="before")
     @classmethod

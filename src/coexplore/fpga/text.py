@@ -22,8 +22,10 @@ DESIGN_KEYS: dict[str, str] = {
 SETTINGS_KEYS: dict[str, str] = {
     **{k: v for k, v in DESIGN_KEYS.items() if k not in ("tm", "tn", "tr", "tc", "tiles")},
     "ports": "ports", "max_macs": "max_macs", "tile_shapes": "tile_shapes", "per_layer_tiles": "per_layer_tiles",
+    "wstages": "explore_weight_stages",
 }
-_BOOL_FIELDS = {"double_buffer", "keep_skips_on_chip", "input_halo", "prologue_epilogue", "per_layer_tiles"}
+_BOOL_FIELDS = {"double_buffer", "keep_skips_on_chip", "input_halo", "prologue_epilogue", "per_layer_tiles",
+                "explore_weight_stages"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 

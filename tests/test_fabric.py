@@ -132,3 +132,13 @@ def test_the_header_names_the_staged_weight_banks():
     defines = {p[1]: p[2] for p in (line.split() for line in design_header(d, "zcu104", get_reference("vgg16"))
                                     .splitlines()) if len(p) > 2 and p[0] == "#define"}
     assert defines["CX_W_STAGE_CYCLES"] == "8" and defines["CX_W_BUF_DEPTH"] == str(9 * 8)  # 3×3 kernels × q
+
+
+def test_a_stage_named_in_text_or_flat_fields_is_kept_over_a_base():
+    from coexplore.fpga.design import parse_settings
+
+    assert parse_settings("wstage=1").explore_weight_stages is False
+    assert parse_settings("wstage=1,wstages=on").explore_weight_stages is True
+    assert parse_settings("p=20").explore_weight_stages is True
+    base = Design(tm=4, tn=4, tr=4, tc=4)
+    assert base.replace(weight_stage_cycles=2).settings.explore_weight_stages is False

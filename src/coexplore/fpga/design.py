@@ -26,7 +26,7 @@ import math
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coexplore.errors import CoexploreError, validation_error
-from coexplore.fpga.settings import DesignSettings, PortWords, load_settings
+from coexplore.fpga.settings import DesignSettings, PortWords, load_settings, merge_settings
 from coexplore.fpga.text import DESIGN_KEYS, SETTINGS_KEYS, format_items, read_items
 
 # Bound on tm, tn, tr, tc: above any MAC array (the largest parts have ~12k DSPs) or tile; it keeps
@@ -124,9 +124,8 @@ class Design(BaseModel):
 def parse_settings(text: str, base: DesignSettings | None = None, **overrides) -> DesignSettings:
     """Settings from the text form (`p=20,halo=yes,ports=shared,max_macs=448`) over `base`;
     keyword `overrides` (non-None) win over both."""
-    values = {**(base or DesignSettings()).model_dump(), **read_items(text, SETTINGS_KEYS, "settings")}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return load_settings(values)
+    given = {**read_items(text, SETTINGS_KEYS, "settings"), **{k: v for k, v in overrides.items() if v is not None}}
+    return load_settings(merge_settings((base or DesignSettings()).model_dump(), given))
 
 
 def _settings_of(data: dict) -> DesignSettings:
@@ -136,4 +135,4 @@ def _settings_of(data: dict) -> DesignSettings:
     if isinstance(given, DesignSettings) and not flat:
         return given
     base = given.model_dump() if isinstance(given, DesignSettings) else dict(given or {})
-    return load_settings({**base, **flat}, where="design")
+    return load_settings(merge_settings(base, flat), where="design")

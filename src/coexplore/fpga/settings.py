@@ -106,10 +106,7 @@ class DesignSettings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _given_stage_is_kept(cls, data):
-        # A weight organisation the user names is the one the DSE uses.
-        if isinstance(data, dict) and "weight_stage_cycles" in data and "explore_weight_stages" not in data:
-            return {**data, "explore_weight_stages": False}
-        return data
+        return merge_settings({}, data) if isinstance(data, dict) else data
 
     @field_validator("precision", "schedule", "tile_shapes", "buffer_memory", mode="before")
     @classmethod
@@ -141,6 +138,14 @@ class DesignSettings(BaseModel):
     def fixed_ports(self) -> PortWords | None:
         """The one port split the policy names, or None (`auto`, `shared`)."""
         return self.ports if isinstance(self.ports, tuple) else None
+
+
+def merge_settings(base: dict, given: dict) -> dict:
+    """`given` over `base`, where a weight organisation that `given` names is the one the DSE keeps."""
+    merged = {**base, **given}
+    if "weight_stage_cycles" in given and "explore_weight_stages" not in given:
+        merged["explore_weight_stages"] = False
+    return merged
 
 
 def load_settings(data: dict, where: str = "settings") -> DesignSettings:

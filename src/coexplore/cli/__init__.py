@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # At run time, not import time: a test that imports one command module does not load them all.
-    from coexplore.cli import demo, export, hardware, nets, pose, report, search, train
+    from coexplore.cli import demo, export, hardware, hls, nets, pose, report, search, train, validate
 
-    for module in (hardware, nets, pose, train, search, report, export, demo):
+    for module in (hardware, nets, pose, train, search, report, export, hls, demo, validate):
         module.register(app)
 
 

@@ -16,6 +16,8 @@ def export_command(
     run: Annotated[Path, typer.Argument(help="run folder of a `coexplore search`")],
     rank: Annotated[int, typer.Option(help="which network: row K of the top-k table, then the rest of its front")] = 1,
     out: Annotated[Path | None, typer.Option("--out", help="folder to write (default RUN/export-rank-K)")] = None,
+    hls: Annotated[Path | None, typer.Option("--hls", help="also write the design as an HLS C++ engine for the "
+                                                          "network into this folder, and C-simulate it")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Export a searched network and its accelerator: network.onnx, weights.pt, design.json, design.h."""
@@ -23,7 +25,13 @@ def export_command(
 
     out_dir = out or run / f"export-rank-{rank}"
     check_output_folder(out_dir, "--out")
+    if hls is not None:
+        check_output_folder(hls, "--hls")
     result = export_run(run, rank, out_dir)
+    if hls is not None:
+        from coexplore.cli.hls import export_hls_project
+
+        result.summary["hls"] = export_hls_project(run, rank, hls, quiet=as_json)
     if as_json:
         print_json({**result.summary, "out": str(result.out_dir), "files": result.files})
         return

@@ -44,9 +44,17 @@ class ConvGeometry:
     swept_cols: int
 
 
+def transposed_halo(kernel: int, stride: int, padding: int) -> int:
+    """Input rows beyond an r-row input tile that its S·r output rows read: output o gathers the
+    inputs i with i·S − pad + k = o (0 ≤ k < K), i.e. i from ⌈(o + pad − K + 1)/S⌉ to ⌊(o + pad)/S⌋.
+    0 when K = S and pad = 0; 2 for the hourglass's 4×4 stride-2 pad-1 upsampling (one row each
+    side). Found by the generated engine's port counts (issue 14)."""
+    return (padding + stride - 1) // stride + (kernel - 1 - padding) // stride
+
+
 def conv_geometry(op: Op, schedule: str) -> ConvGeometry:
-    """The loop extents of `op` under `schedule`. A transposed conv reads exactly its input pixels
-    (no halo) and every pixel meets every tap, so its sweep is the tile itself."""
+    """The loop extents of `op` under `schedule`. A transposed conv is tiled over its input pixels,
+    each meeting every tap, so its sweep is the tile itself; its halo is `transposed_halo`."""
     pad = 0 if op.transposed else op.padding
     if op.transposed:
         rows, cols, stride, upscale = op.in_h, op.in_w, 1, op.stride
@@ -54,8 +62,10 @@ def conv_geometry(op: Op, schedule: str) -> ConvGeometry:
         rows, cols, stride, upscale = op.out_h, op.out_w, op.stride, 1
     else:
         rows, cols, stride, upscale = op.in_h, op.in_w, op.stride, 1
-    if schedule == "roofline":
-        halo = 0 if op.transposed else op.kernel - stride
+    if op.transposed:
+        halo = transposed_halo(op.kernel, op.stride, op.padding)
+    elif schedule == "roofline":
+        halo = op.kernel - stride
     else:
         halo = max(op.kernel - stride, 0)
     return ConvGeometry(

@@ -142,3 +142,17 @@ def test_eval_of_a_checkpoint_without_a_spec_or_with_anothers_weights_is_one_lin
     torch.save({**state, "spec": "no such net"}, tmp_path / "garbled.pt")
     assert "not a network coexplore can build" in _assert_one_line_exit_2(
         "eval", "--checkpoint", str(tmp_path / "garbled.pt"))
+
+
+def test_eval_and_train_at_an_integer_precision_print_both_accuracies_and_the_loss(cli, trained):
+    out, data = trained
+    shown = cli("eval", "--checkpoint", str(out), "--threads", "1", "--precision", "int8")
+    assert shown.exit_code == 0, shown.output
+    assert "PCKh@0.5 at int8" in shown.stdout and "loss fp32 → int8" in shown.stdout
+    as_json = json.loads(cli("eval", "--checkpoint", str(out), "--threads", "1", "--precision", "int8", "--json").stdout)
+    assert as_json["precision"] == "int8" and as_json["fp32"]["accuracy"] == pytest.approx(data["accuracy"])
+    again = cli("train", *TINY_RUN, "--out", str(out), "--precision", "int16", "--json")  # finished: scored only
+    result = json.loads(again.stdout)
+    assert result["curve"] == data["curve"] and set(result["quantized_accuracy"]) == {"int16"}
+    bad = runner.invoke(app, ["eval", "--checkpoint", str(out), "--precision", "int4"])
+    assert bad.exit_code != 0 and "int4" in str(bad.exception) and "int8" in str(bad.exception)

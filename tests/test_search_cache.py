@@ -75,7 +75,7 @@ def test_same_network_never_trained_twice_across_strategies(tmp_path, monkeypatc
 
     calls: list[str] = []
 
-    def fake_train(network, data, cfg=None, *, progress=True, on_epoch=None):
+    def fake_train(network, data, cfg=None, *, progress=True, on_epoch=None, precisions=()):
         calls.append(network.label)
         accuracy = 5.0 + lower(parse_spec(network.label)).params / 1e4
         return TrainResult(status="complete", accuracy=accuracy, metric="PCKh@0.5", wall_s=2.0,

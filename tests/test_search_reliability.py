@@ -35,7 +35,7 @@ def trainer_calls(monkeypatch):
 
     calls: list[str] = []
 
-    def nan_train(network, data, cfg=None, *, progress=True, on_epoch=None):
+    def nan_train(network, data, cfg=None, *, progress=True, on_epoch=None, precisions=()):
         calls.append(network.label)
         return TrainResult(status="complete", accuracy=math.nan, metric="PCKh@0.5", wall_s=1.0, device="cpu",
                            curve=[{"epoch": 1, "val_accuracy": math.nan}])
@@ -170,7 +170,7 @@ def test_a_failed_baseline_training_is_cached_and_reported_with_its_reason(tmp_p
 
     calls: list[str] = []
 
-    def failing_train(network, data, cfg=None, *, progress=True, on_epoch=None):
+    def failing_train(network, data, cfg=None, *, progress=True, on_epoch=None, precisions=()):
         calls.append(network.label)
         return TrainResult(status="failed", reason="CUDA out of memory", accuracy=None, metric="PCKh@0.5",
                            wall_s=1.0, device="cpu")

@@ -119,12 +119,25 @@ def search_command(
     log = (lambda message: err_console.print(f"[bold]›[/] {message}", highlight=False)) if not json_out else None
     with search_bar(enabled=not json_out, epochs=cfg.train.get("epochs", DEFAULT_EPOCHS), line_of=trial_line) as bar:
         results = run_search(cfg, run_dir, printer=None if json_out else bar.print_trial, log=log, watcher=bar)
+    if cfg.table and log is not None:
+        _say_if_replayed_in_fp32(cfg, log)
     report = None if no_report else _write_report(run_dir)
     if json_out:
         print_json(results)
         return
     print_results(results)
     console.print(f"results: {run_dir / 'results.json'}" + (f"   report: {report}" if report else ""))
+
+
+def _say_if_replayed_in_fp32(cfg: Any, log: Any) -> None:
+    """A table built without quantised accuracies replays fp32 ones for integer designs: say so."""
+    from coexplore.search.context import search_precisions
+    from coexplore.search.table import BenchTable
+
+    missing = sorted(set(search_precisions(cfg)) - {"fp32"} - BenchTable.load(cfg.table).precisions())
+    if missing:
+        log(f"the table stores no {'/'.join(missing)} accuracy: those designs are scored with their fp32 accuracy "
+            "(records say accuracy_precision fp32); build it with `bench-table build --precision` to change that")
 
 
 def worker_command(
@@ -165,6 +178,13 @@ def results_command(
     console.print(f"results: {run / 'results.json'}")
 
 
+def _checked_precision(name: str) -> str:
+    from coexplore.pose.quantization import precision_bits
+
+    precision_bits(name)  # an unknown name is a CoexploreError listing the known ones
+    return name
+
+
 @bench_app.command("build")
 def bench_build_command(
     space: Annotated[Path, typer.Option(help="space config (YAML/JSON), or a shipped space by name (cpu)")],
@@ -177,6 +197,7 @@ def bench_build_command(
     batch_size: Annotated[int | None, typer.Option(min=1, help="batch size")] = None,
     set_option: Annotated[list[str] | None, typer.Option("--set", help="other TrainConfig field, KEY=VALUE")] = None,
     workers: Annotated[int, typer.Option(min=1, help="parallel trainings (one per GPU, or a share of the cores)")] = 1,
+    precision: Annotated[list[str] | None, typer.Option("--precision", help="also store the accuracy at int8 / int16 (repeatable)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Train every network of a small space SEEDS times and store every training (resumable: a
@@ -197,7 +218,8 @@ def bench_build_command(
                 bar.entry(spec, f"[{done}/{total}] {spec:<48} seed {replicate['seed']:<3} {replicate['status']:<8} "
                                 f"acc {accuracy:>6}  {replicate.get('wall_s', 0):.0f}s", done, total)
 
-        table = build_table(str(space), data, options, out, seeds=seeds, workers=workers, on_entry=show)
+        table = build_table(str(space), data, options, out, seeds=seeds, workers=workers, on_entry=show,
+                            precisions=tuple(_checked_precision(p) for p in precision or ()))
     summary = table_summary(table)
     if json_out:
         print_json(summary)

@@ -28,10 +28,11 @@ _FLAG_TO_FIELD = {
     "epochs": "epochs", "seconds": "seconds", "batch": "batch_size", "lr": "lr", "optimizer": "optimizer",
     "schedule": "schedule", "sigma": "sigma", "train_size": "train_size", "val_size": "val_size",
     "augment": "augment", "flip_test": "flip_test", "device": "device", "seed": "seed", "threads": "threads",
-    "workers": "num_workers", "resume": "resume",
+    "workers": "num_workers", "resume": "resume", "qat_epochs": "qat_epochs",
 }
 # Keys of a config file that are not TrainConfig fields.
-_RUN_KEYS = ("net", "data", "res", "out", "image_dir", "options")
+_RUN_KEYS = ("net", "data", "res", "out", "image_dir", "options", "precision")
+PRECISION_HELP = "also score the network as the accelerator computes it: int8 | int16 (fp32: float only)"
 
 
 def register(app: typer.Typer) -> None:
@@ -120,13 +121,15 @@ def train_command(
     option: Annotated[list[str] | None, typer.Option("--option", help="dataset option KEY=VALUE (repeatable), e.g. pose_prior=valid.h5")] = None,
     out: Annotated[Path | None, typer.Option(help="checkpoint/result folder (default runs/train-<key>)")] = None,
     resume: Annotated[bool | None, typer.Option("--resume/--no-resume", help="continue from the checkpoint in --out")] = None,
+    precision: Annotated[str | None, typer.Option(help=PRECISION_HELP)] = None,
+    qat_epochs: Annotated[int | None, typer.Option(help="quantisation-aware fine-tuning epochs at --precision after training")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML/TOML file with any of these settings")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Train a hourglass on pose data: per-epoch curve, per-joint accuracy, mean-pose baseline.
 
-    Example: coexplore train --net tiny --data synthetic --epochs 3 --res 128
+    Example: coexplore train --net tiny --data synthetic --epochs 3 --res 128 --precision int8
     Interrupted (Ctrl-C)? The checkpoint is kept: run the same command again to resume.
     """
     from coexplore.nets import parse_spec
@@ -139,7 +142,7 @@ def train_command(
         "epochs": epochs, "seconds": seconds, "batch": batch, "lr": lr, "optimizer": optimizer,
         "schedule": schedule, "sigma": sigma, "train_size": train_size, "val_size": val_size,
         "augment": augment, "flip_test": flip_test, "device": device, "seed": seed, "threads": threads,
-        "workers": workers, "resume": resume,
+        "workers": workers, "resume": resume, "precision": precision, "qat_epochs": qat_epochs,
     }
     for flag, value in (("--seconds", seconds), ("--lr", lr), ("--sigma", sigma)):
         if value is not None and not (math.isfinite(value) and value > 0):
@@ -166,6 +169,12 @@ def train_command(
     if "res" in run:
         spec = spec.replace(input_res=int(run["res"]))
     network = hourglass_network(spec)
+    precision = _precision(run.get("precision", "fp32"))
+    if fields.get("qat_epochs"):
+        if precision == "fp32":
+            raise CoexploreError("quantisation-aware fine-tuning needs an integer precision", field="--qat-epochs",
+                                 fix="add --precision int8 (or int16)")
+        fields["qat_precision"] = precision
     cfg = TrainConfig.from_options(**fields, data_options=options)
     out_dir = Path(run["out"]) if "out" in run else DEFAULT_RUNS_DIR / f"train-{run_key(network.label, data_source, cfg)}"
     if out_dir.exists() and not out_dir.is_dir():  # checked before the work, not after epoch 1
@@ -174,7 +183,7 @@ def train_command(
     cfg = cfg.model_copy(update={"checkpoint_dir": str(out_dir)})
 
     try:
-        result = train(network, data_source, cfg, progress=not (quiet or as_json))
+        result = train(network, data_source, cfg, progress=not (quiet or as_json), precisions=[precision])
     except KeyboardInterrupt:
         err_console.print(f"[yellow]checkpoint kept in {out_dir}[/]: re-run the same command to resume")
         raise
@@ -195,6 +204,9 @@ def _print_train_result(result: Any) -> None:
     rows = [("status", status[result.status] + (f" — {result.reason}" if result.reason else ""))]
     if result.accuracy is not None:
         rows.append((result.metric, f"{result.accuracy:.1f} %"))
+        for precision, accuracy in result.quantized_accuracy.items():
+            how = "quantisation-aware" if result.details.get("qat", {}).get("precision") == precision else "post-training"
+            rows += _precision_rows(result.metric, precision, result.accuracy, accuracy, how)
     if result.baseline_accuracy is not None:
         rows.append(("mean-pose baseline", f"{result.baseline_accuracy:.1f} %"))
     rows += [
@@ -221,16 +233,18 @@ def eval_command(
     option: Annotated[list[str] | None, typer.Option("--option", help="dataset option KEY=VALUE (repeatable)")] = None,
     results_json: Annotated[Path | None, typer.Option(help="COCO: write the predictions as an official results JSON")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: all cores)")] = None,
+    precision: Annotated[str, typer.Option(help=PRECISION_HELP)] = "fp32",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Score a trained checkpoint on a validation split (per-joint table and mean-pose baseline).
 
-    Example: coexplore eval --checkpoint runs/train-1234/last.pt --flip-test
+    Example: coexplore eval --checkpoint runs/train-1234/last.pt --flip-test --precision int8
     """
     from coexplore.pose.checkpoint import load_checkpoint, restore_model
-    from coexplore.pose.evaluation import evaluate
+    from coexplore.pose.evaluation import evaluate_quantized
     from coexplore.pose.train_config import TrainConfig
 
+    precision = _precision(precision)
     state = load_checkpoint(checkpoint)
     network = _checkpoint_network(state["spec"], checkpoint)
     model = restore_model(state, network, source=checkpoint)
@@ -243,19 +257,37 @@ def eval_command(
         device=device, batch_size=batch, flip_test=flip_test, threads=threads, seed=trained.get("seed", 0),
         val_size=val_size if val_size is not None else trained.get("val_size"), data_options=options,
     )
-    result = evaluate(
-        model, data or state["data"], cfg, label=network.label, input_res=network.input_res, results_json=results_json
+    scores = evaluate_quantized(
+        model, data or state["data"], cfg, precisions=["fp32", precision], label=network.label,
+        input_res=network.input_res, results_json=results_json,
     )
+    result, fp32 = scores[precision], scores["fp32"]
     if as_json:
-        print_json(result.to_dict())
+        print_json(result.to_dict() if precision == "fp32" else {**result.to_dict(), "fp32": fp32.to_dict()})
         return
-    console.print(_joint_table(result.per_joint, result.per_joint_metric, "per joint (validation)"))
-    rows = [(result.metric, f"{result.accuracy:.1f} %"), ("mean-pose baseline", f"{result.baseline_accuracy:.1f} %"),
+    console.print(_joint_table(result.per_joint, result.per_joint_metric, f"per joint (validation, {precision})"))
+    rows = [(fp32.metric, f"{fp32.accuracy:.1f} %")]
+    if precision != "fp32":
+        rows += _precision_rows(fp32.metric, precision, fp32.accuracy, result.accuracy, "post-training")
+    rows += [("mean-pose baseline", f"{result.baseline_accuracy:.1f} %"),
             ("network", result.spec), ("data", f"{result.data} ({result.images} images)"),
             ("flip test", "yes" if result.flip_test else "no")]
     if result.results_json:
         rows.append(("results JSON", result.results_json))
     console.print(_summary_table(rows))
+
+
+def _precision(name: str) -> str:
+    from coexplore.pose.quantization import precision_bits
+
+    name = str(name).lower()
+    precision_bits(name)  # an unknown name is a CoexploreError listing the known ones
+    return name
+
+
+def _precision_rows(metric: str, precision: str, fp32: float, quantized: float, how: str) -> list[tuple[str, str]]:
+    return [(f"{metric} at {precision}", f"{quantized:.1f} % ({how} quantisation)"),
+            (f"loss fp32 → {precision}", f"{fp32 - quantized:+.2f} points")]
 
 
 def _checkpoint_network(spec: str, checkpoint: Path) -> NetworkFactory:

@@ -1,5 +1,5 @@
 """coexplore.pose: pose datasets (synthetic figures, MPII, COCO, keypoint arrays), the shared crop
-and augmentation affine, joint tables; heatmaps, metrics, the trainer and evaluation.
+and augmentation affine, joint tables; heatmaps, metrics, the trainer and evaluation, in float or as the accelerator computes it (quantised).
 
 pose trains and scores any network: it takes an `nn.Module` (evaluation) or a `NetworkFactory`
 (training) built by its caller, and imports no other coexplore package but the shared modules.
@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "EvalResult": "coexplore.pose.outcome",
     "train": "coexplore.pose.trainer",
     "evaluate": "coexplore.pose.evaluation",
+    "evaluate_quantized": "coexplore.pose.evaluation",
+    "quantize_for": "coexplore.pose.quantization",
     "SyntheticConfig": "coexplore.pose.synthetic",
     "load_mpii_annotations": "coexplore.pose.mpii",
     "load_pose_prior": "coexplore.pose.priors",

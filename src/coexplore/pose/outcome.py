@@ -33,6 +33,7 @@ class EvalResult(Score):
     flip_test: bool
     spec: str = ""
     data: str = ""
+    precision: str = "fp32"  # "int8"/"int16": scored as the accelerator computes (pose.quantization)
     results_json: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +63,8 @@ class TrainResult(BaseModel):
     key: str = ""
     checkpoint: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # accuracy (%) at the accelerator's integer precisions ("int8", "int16"), see pose.qat
+    quantized_accuracy: dict[str, float] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -12,6 +12,8 @@ from coexplore.errors import validation_error
 
 # Fields that do not change the trained network, so `key()` leaves them out.
 BOOKKEEPING_FIELDS = frozenset({"checkpoint_dir", "resume", "num_workers"})
+# Fields added later, left out of `key()` at their defaults: runs stored before they existed keep their keys.
+LATER_FIELDS_DEFAULTS: dict[str, Any] = {"qat_epochs": 0, "qat_precision": "int8"}
 
 
 class TrainConfig(BaseModel):
@@ -41,6 +43,10 @@ class TrainConfig(BaseModel):
     checkpoint_dir: str | None = None
     resume: bool = True
     data_options: dict[str, Any] = Field(default_factory=dict)
+    qat_epochs: int = Field(
+        0, ge=0, description="quantisation-aware fine-tuning epochs at qat_precision after fp32 training (0: none)"
+    )
+    qat_precision: Literal["int8", "int16"] = Field("int8", description="the precision qat_epochs fine-tunes for")
 
     @model_validator(mode="after")
     def _needs_a_budget(self) -> TrainConfig:
@@ -51,6 +57,8 @@ class TrainConfig(BaseModel):
     def key(self) -> str:
         """Stable hash of every field that changes the trained result (for caches and resume)."""
         fields = self.model_dump(exclude=set(BOOKKEEPING_FIELDS))
+        if self.qat_epochs == 0:
+            fields = {k: v for k, v in fields.items() if k not in LATER_FIELDS_DEFAULTS}
         blob = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

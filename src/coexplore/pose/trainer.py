@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from coexplore.pose.device import device_label, is_out_of_memory, out_of_memory_
 from coexplore.pose.heatmaps import encode_heatmaps
 from coexplore.pose.network import NetworkFactory
 from coexplore.pose.outcome import Score, Status, TrainResult
+from coexplore.pose.qat import missing_precisions, quantized_accuracies
 from coexplore.pose.recipe import count_params, heatmap_loss, lr_factor, make_optimizer, zero_heatmap_heads
 from coexplore.pose.rng import restore_rng_state, rng_state, seed_everything
 from coexplore.pose.train_config import TrainConfig
@@ -84,6 +85,8 @@ class _Run:
         self.first_loss: float | None = None
         self.last_score: Score | None = None
         self.total_steps = (cfg.epochs * math.ceil(len(self.train_ds) / cfg.batch_size)) if cfg.epochs else None
+        self.lr_override: float | None = None  # quantisation-aware fine-tuning runs at a fixed rate (qat.py)
+        self.details: dict[str, Any] = {}  # what ran after training (qat.py), added to the result's details
 
     # -- resume --
     def try_resume(self) -> TrainResult | None:
@@ -206,7 +209,7 @@ class _Run:
             self.heatmap_res,
             cfg.sigma,
         )
-        lr = cfg.lr * lr_factor(cfg.schedule, self.progress_fraction(spent_s))
+        lr = self.lr_override or cfg.lr * lr_factor(cfg.schedule, self.progress_fraction(spent_s))
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         loss = heatmap_loss(self.model(images), targets, weights)
@@ -233,18 +236,21 @@ class _Run:
             )
 
     def validate(self) -> Score:
-        loader = data_loader(self.val_ds, self.cfg, self.device)
+        self.last_score = self.score_model(self.model)
+        return self.last_score
+
+    def score_model(self, model: torch.nn.Module) -> Score:
+        """`model` (this run's, or its quantised form) scored on the validation split."""
         preds = predict(
-            self.model,
-            loader,
+            model,
+            data_loader(self.val_ds, self.cfg, self.device),
             self.input_res,
             device=self.device,
             flip_test=self.cfg.flip_test,
             flip_pairs=list(self.val_ds.flip_pairs),
             joints=self.val_ds.num_joints,
         )
-        self.last_score = score(self.val_ds, preds)
-        return self.last_score
+        return score(self.val_ds, preds)
 
     # -- results --
     def result(self, status: Status, reason: str, wall_s: float) -> TrainResult:
@@ -273,6 +279,11 @@ class _Run:
             details=s.details if ok else {},
         )
 
+    def restore_final_weights(self) -> None:
+        """The weights of the finished run from its last checkpoint (to score a stored result anew)."""
+        state = ckpt.load_checkpoint(self.cfg.checkpoint_dir)
+        ckpt.load_weights(self.model, state["model"], label=self.label, source=ckpt.checkpoint_path(self.cfg.checkpoint_dir))
+
 
 def _progress_bar() -> Any:
     from rich.console import Console
@@ -296,6 +307,7 @@ def train(
     *,
     progress: bool = True,
     on_epoch: OnEpoch | None = None,
+    precisions: Sequence[str] = (),
 ) -> TrainResult:
     """Train a fresh `network` on the `data` source (see `coexplore.pose.sources.open_dataset`).
 
@@ -303,6 +315,9 @@ def train(
     (NaN / exploding loss, out of memory) with the reason. Bad input raises CoexploreError. With
     `cfg.checkpoint_dir`, every epoch is checkpointed and a re-run with the same arguments resumes
     (a finished run returns its stored result).
+
+    `precisions` ("int8", "int16"): a complete run is also scored at each, as the accelerator
+    computes (`TrainResult.quantized_accuracy`; `qat`, with `cfg.qat_epochs` fine-tuning).
     """
     cfg = cfg or TrainConfig()
     started = time.perf_counter()
@@ -325,8 +340,17 @@ def train(
             )
         stored = run.try_resume()
         if stored is not None:
+            missing = missing_precisions(stored.quantized_accuracy, precisions, cfg)
+            if not missing or stored.status != "complete" or not ckpt.checkpoint_path(cfg.checkpoint_dir).is_file():
+                return stored
+            run.restore_final_weights()  # a finished run asked for more precisions: score them only
+            stored.quantized_accuracy.update(quantized_accuracies(run, missing))
+            ckpt.save_result(cfg.checkpoint_dir, stored.to_dict())
             return stored
         result = _drive(run, started, progress)
+        if result.status == "complete" and (precisions or cfg.qat_epochs):
+            result.quantized_accuracy = quantized_accuracies(run, precisions)
+            result.details.update(run.details)
         if cfg.checkpoint_dir and result.status == "complete":  # a pruned run may be continued later
             ckpt.save_result(cfg.checkpoint_dir, result.to_dict())
         return result

@@ -81,7 +81,13 @@ class TrialRecord(BaseModel):
     # the outcome
     status: TrialStatus
     reason: str | None = None
+    # the accuracy the search optimises: the network computed at the design's precision
+    # (`accuracy_precision`; "fp32" also where the quantised accuracy was not measured, as in
+    # records and tables from before it was); the float network's beside it
     accuracy: float | None = None
+    accuracy_precision: str = "fp32"
+    accuracy_fp32: float | None = None
+    quantized_accuracy: dict[str, float] = Field(default_factory=dict)
     metric: str = ""
     feasible: bool = False
     # the sampler's constraint values, each <= 0 when satisfied (latency excess, misfit, shortfall, failed)
@@ -103,6 +109,19 @@ class TrialRecord(BaseModel):
             raise ValueError("a feasible record must be complete and fit the board, with an accuracy and a total_ms")
         return self
 
+    @model_validator(mode="after")
+    def _old_records_are_fp32(self) -> TrialRecord:
+        if self.accuracy_fp32 is None and self.accuracy_precision == "fp32":
+            self.accuracy_fp32 = self.accuracy  # stored before quantised accuracy: it was the fp32 one
+        return self
+
+    @property
+    def quantisation_loss(self) -> float | None:
+        """Accuracy points lost from fp32 to the design's precision (None when unknown)."""
+        if self.accuracy is None or self.accuracy_fp32 is None:
+            return None
+        return self.accuracy_fp32 - self.accuracy
+
     @property
     def has_costs(self) -> bool:
         return None not in (self.compute_ms, self.memory_ms, self.total_ms)
@@ -122,6 +141,8 @@ class TrialRecord(BaseModel):
         reason, accuracy, feasibility, the compute / memory / total split and each design field."""
         attrs: dict[str, Any] = {name: getattr(self, name) for name in FLAT_FIELDS}
         attrs["design"] = attrs.pop("design_str")
+        if self.accuracy is None:
+            attrs["accuracy_precision"] = None  # no accuracy, no precision to state
         design = self.design or {}
         for name in FLAT_DESIGN_FIELDS:
             attrs[f"design_{name}"] = design.get(name)
@@ -141,6 +162,6 @@ STORED_FIELDS: tuple[str, ...] = tuple(
     name for name in TrialRecord.model_fields if name not in ("number", "strategy", "per_op")
 )
 # The fields `flat_attrs` copies as they are, and the design's tile fields it flattens.
-FLAT_FIELDS: tuple[str, ...] = ("spec", "status", "reason", "accuracy", "feasible", "compute_ms", "memory_ms",
-                                "total_ms", "design_str", "evaluation")
+FLAT_FIELDS: tuple[str, ...] = ("spec", "status", "reason", "accuracy", "accuracy_precision", "accuracy_fp32",
+                                "feasible", "compute_ms", "memory_ms", "total_ms", "design_str", "evaluation")
 FLAT_DESIGN_FIELDS: tuple[str, ...] = ("tm", "tn", "tr", "tc")

@@ -49,10 +49,15 @@ def build_context(config: SearchConfig, storage_url: str | None,
         evaluator = TableEvaluator(table, config.table_delay_s, config.seed)
     else:
         cache = EvalCache(storage_url) if storage_url else MemoryCache()
-        evaluator = TrainingEvaluator(config.data, config.train, cache, checkpoint_root)
+        evaluator = TrainingEvaluator(config.data, config.train, cache, checkpoint_root, search_precisions(config))
     ledger: Ledger = BudgetLedger(storage_url) if storage_url else MemoryLedger()
     return SearchContext(config, space, HardwareOracle.from_config(config), evaluator, ledger,
                          resolve_baseline(config, space), table)
+
+
+def search_precisions(config: SearchConfig) -> tuple[str, ...]:
+    """Every precision a design of this search can have: each is scored with its own accuracy."""
+    return tuple(dict.fromkeys([config.hardware.precision, *config.hw_genes.precision]))
 
 
 # Labels of a space, not genes: two spaces that differ only in these are the same space.

@@ -28,6 +28,8 @@ class Evaluation:
 
     `source`: trained (now), cache (trained earlier by any strategy or study), table (replayed).
     `cost_seconds` is what the training took when it ran; `curve` the validation accuracy per epoch.
+    `accuracy` is the fp32 network's; `quantized` its accuracy at the accelerator's integer
+    precisions ("int8", "int16"), where they were measured (see `accuracy_at`).
     """
 
     status: str
@@ -38,6 +40,14 @@ class Evaluation:
     cost_seconds: float = 0.0
     train_device: str | None = None
     curve: list[float] = field(default_factory=list)
+    quantized: dict[str, float] = field(default_factory=dict)
+
+    def accuracy_at(self, precision: str) -> tuple[float | None, str]:
+        """The accuracy of the network computed at `precision`, and the precision it was measured at:
+        fp32 (with that label) when the quantised one was not measured (e.g. a table built without it)."""
+        if precision in self.quantized and self.accuracy is not None:
+            return float(self.quantized[precision]), precision
+        return self.accuracy, "fp32"
 
     def __post_init__(self) -> None:
         # A NaN or infinite metric (a data source whose metric has no denominator, a broken score)
@@ -70,6 +80,7 @@ class Evaluation:
             "wall_s": self.cost_seconds,
             "device": self.train_device,
             "curve": list(self.curve),
+            "quantized": dict(self.quantized),
         }
 
     @classmethod
@@ -83,6 +94,7 @@ class Evaluation:
             cost_seconds=float(data.get("wall_s") or 0.0),
             train_device=data.get("device") or None,
             curve=[float(x) for x in data.get("curve", [])],
+            quantized={str(k): float(v) for k, v in (data.get("quantized") or {}).items()},
         )
 
 
@@ -112,9 +124,12 @@ class TrainingEvaluator:
         train_options: dict[str, Any],
         cache: Cache | None = None,
         checkpoint_root: str | Path | None = None,
+        precisions: tuple[str, ...] = (),
     ):
         from coexplore.pose.train_config import TrainConfig
 
+        # integer precisions every training is also scored at (one training, one cheap evaluation each)
+        self.precisions = tuple(p for p in precisions if p != "fp32")
         self.data = data
         self.config = TrainConfig.from_options(**train_options)
         self.train_key = self.config.key()
@@ -126,7 +141,7 @@ class TrainingEvaluator:
         if self.cache is None:
             return None
         stored = self.cache.get(spec, self.train_key, self.data)
-        if stored is None:
+        if stored is None:  # one cached before quantised accuracy existed replays fp32, and its record says so
             return None
         self.metric = self.metric or str(stored.get("metric") or "")
         return Evaluation.from_dict(stored, source="cache")
@@ -142,7 +157,9 @@ class TrainingEvaluator:
         checkpoint_dir = self.checkpoint_dir(spec)
         if checkpoint_dir is not None:  # a retried trial resumes the killed worker's training
             config = config.model_copy(update={"checkpoint_dir": str(checkpoint_dir)})
-        result = train(hourglass_network(spec), self.data, config, progress=False, on_epoch=on_epoch)
+        quantized_options = {"precisions": self.precisions} if self.precisions else {}
+        result = train(hourglass_network(spec), self.data, config, progress=False, on_epoch=on_epoch,
+                       **quantized_options)
         evaluation = Evaluation(
             status=result.status,
             accuracy=result.accuracy,
@@ -152,6 +169,7 @@ class TrainingEvaluator:
             cost_seconds=float(result.wall_s),
             train_device=result.device or None,
             curve=_curve_of(result),
+            quantized=dict(result.quantized_accuracy),
         )
         self.metric = self.metric or result.metric
         if evaluation.status in ("complete", "failed") and self.cache is not None:

@@ -11,6 +11,11 @@ The choice is row K of the run's top-k table, then the rest of that strategy's P
 - `design.json` and `design.h` — the accelerator design, costed again on the run's board with the
   run's settings; the cost must equal the run's record, and the header's skip placement is the
   costed one;
+- `network_int8.onnx` (an int8 design) — the network as the accelerator computes it: post-training
+  quantised (`coexplore.pose.quantization`, calibrated on the run's training data), with a
+  QuantizeLinear/DequantizeLinear pair on every weight and activation, checked with `onnx.checker`
+  and read back with `from_onnx` to the same workload. An int16 design gets no Q/DQ file: ONNX has
+  16-bit QuantizeLinear only from opset 21, which torch's exporter does not write;
 - `export.json` (what was exported, machine-readable) and `README.md` (what each file is).
 """
 
@@ -38,6 +43,11 @@ EXPORT_FILES = {
     "design.h": "the same design as C `#define`s for an HLS kernel (tiles, ports, buffer depths, skip placement)",
     "export.json": "what was exported: network, rank, accuracy, latency, where the weights came from, checks",
 }
+QUANTIZED_ONNX = "network_{precision}.onnx"
+QUANTIZED_ONNX_TEXT = ("the network quantised to {precision} as the accelerator computes it (power-of-two scales), "
+                       "with QuantizeLinear/DequantizeLinear pairs (ONNX opset {opset})")
+# Precisions ONNX opset ONNX_OPSET can carry as Q/DQ pairs (int16 needs opset 21).
+QDQ_PRECISIONS = ("int8",)
 # Relative tolerance between the re-costed design and the run's record (both come from one model).
 COST_RTOL = 1e-6
 # Shape fields that must agree op for op between `from_onnx` and `lower` (names may differ).
@@ -119,6 +129,7 @@ def export_run(run_dir: str | Path, rank: int, out_dir: str | Path) -> ExportRes
     _check_cost(cost, record)
     write_design(out_dir / "design.json", design, device, workload, cost)
     write_design(out_dir / "design.h", design, device, workload, cost)
+    quantized_file = _quantized_export(model, record.spec, joints, design.settings.precision, config, out_dir, notes)
     if not cost.skips_on_chip and design.settings.keep_skips_on_chip:
         notes.append("the settings ask for on-chip skip tensors, but they do not fit: they go through DRAM, "
                      "as costed (design.h says CX_KEEP_SKIPS_ON_CHIP 0)")
@@ -126,12 +137,16 @@ def export_run(run_dir: str | Path, rank: int, out_dir: str | Path) -> ExportRes
     summary = {
         "run": str(run_dir.resolve()), "rank": rank, "found_in": choice.found_in, "trial": record.number,
         "strategy": record.strategy, "spec": record.spec, "accuracy": record.accuracy, "metric": record.metric,
+        "accuracy_precision": record.accuracy_precision, "accuracy_fp32": record.accuracy_fp32,
+        "quantized_onnx": quantized_file,
         "design": record.design_str, "device": device.name, "compute_ms": cost.compute_ms,
         "memory_ms": cost.memory_ms, "total_ms": cost.total_ms, "skips_on_chip": cost.skips_on_chip,
         "weights": weights, "onnx_opset": ONNX_OPSET, "onnx_workload_matches_lower": True, "notes": notes,
     }
     files = {name: text.format(opset=ONNX_OPSET, res=workload.ops[0].in_h, device=device.name)
              for name, text in EXPORT_FILES.items()}
+    if quantized_file:
+        files[quantized_file] = QUANTIZED_ONNX_TEXT.format(precision=design.settings.precision, opset=ONNX_OPSET)
     files["README.md"] = "what each file is, the chosen network and where its weights came from"
     (out_dir / "export.json").write_text(json.dumps(summary, indent=1) + "\n")
     (out_dir / "README.md").write_text(_readme(summary, files))
@@ -198,6 +213,58 @@ def _write_onnx(model: Any, spec: str, joints: int, path: Path) -> Workload:
         raise CoexploreError(f"the exported ONNX does not read back as the costed network: {problems[0]}",
                              field="export", fix="report this: the builder and `lower` disagree for " + spec)
     return lowered
+
+
+def _quantized_export(model: Any, spec: str, joints: int, precision: str, config: dict[str, Any], out_dir: Path,
+                      notes: list[str]) -> str | None:
+    """Write the quantised network beside the fp32 one (an int8 design); returns its file name."""
+    if precision == "fp32":
+        return None
+    if precision not in QDQ_PRECISIONS:
+        notes.append(f"no {precision} Q/DQ ONNX file: ONNX carries {precision} QuantizeLinear only from opset 21, "
+                     "which torch's exporter does not write; `coexplore eval --precision` scores it")
+        return None
+    import torch
+
+    from coexplore.nets import parse_spec
+    from coexplore.pose.calibration import calibration_batches
+    from coexplore.pose.quantization import quantize_for
+    from coexplore.pose.train_config import TrainConfig
+
+    data = config.get("data", "synthetic")
+    input_res = parse_spec(spec).input_res
+    try:
+        calibration = calibration_batches(data, input_res, TrainConfig.from_options(**dict(config.get("train") or {})),
+                                          torch.device("cpu"))
+    except CoexploreError as exc:
+        notes.append(f"no {precision} ONNX file: the calibration data {data} cannot be opened here ({exc})")
+        return None
+    name = QUANTIZED_ONNX.format(precision=precision)
+    write_quantized_onnx(quantize_for(model, precision, calibration), spec, joints, out_dir / name)
+    notes.append(f"{name}: post-training quantised, calibrated on {sum(len(b) for b in calibration)} training "
+                 f"images of {data}")
+    return name
+
+
+def write_quantized_onnx(quantized: Any, spec: str, joints: int, path: Path) -> Workload:
+    """A fake-quantised network (`quantize_for`, int8) as ONNX Q/DQ pairs, checked and read back like the
+    fp32 file. Two rewrites keep the values and fit torch's exporter: the weights' narrow range
+    (-127..127) is declared as -128..127 (no weight reaches -128: its scale was chosen for 127),
+    and the 32-bit accumulator saturation is left out (calibrated sums never reach it; ONNX has no
+    int32 Q/DQ before opset 21)."""
+    import copy
+
+    from torch.ao.quantization import FakeQuantize
+
+    from coexplore.pose.quantization import AccumulatorSaturation
+
+    exported = copy.deepcopy(quantized)
+    for module in exported.modules():
+        if isinstance(module, AccumulatorSaturation):
+            module.disable_fake_quant()
+        elif isinstance(module, FakeQuantize) and module.activation_post_process.quant_min == -127:
+            module.activation_post_process.quant_min = -128
+    return _write_onnx(exported, spec, joints, path)
 
 
 def workload_differences(a: Workload, b: Workload) -> list[str]:

@@ -26,7 +26,7 @@ def _seed_evaluators(context: SearchContext) -> list[TrainingEvaluator]:
         return []
     base = int(config.train.get("seed") or 0)
     return [TrainingEvaluator(config.data, {**config.train, "seed": base + extra}, evaluator.cache,
-                              evaluator.checkpoint_root) for extra in range(1, config.final_seeds + 1)]
+                              evaluator.checkpoint_root, evaluator.precisions) for extra in range(1, config.final_seeds + 1)]
 
 
 def retrain(context: SearchContext, specs: Iterable[str], on_training: Callable[[str, int], None] | None = None) -> None:
@@ -43,18 +43,21 @@ def retrain(context: SearchContext, specs: Iterable[str], on_training: Callable[
 def seed_accuracies(context: SearchContext, specs: Iterable[str],
                     first: dict[str, float | None]) -> dict[str, list[float]]:
     """Every known training accuracy of each network: the search's own (`first[spec]`), then the
-    extra seeds found in the cache (training never happens here), or the table's replicates."""
+    extra seeds found in the cache (training never happens here), or the table's replicates; each at
+    the search's precision where it was measured (`Evaluation.accuracy_at`)."""
     found: dict[str, list[float]] = {}
     table = context.table
+    precision = context.config.hardware.precision
     for spec in dict.fromkeys(specs):
         if table is not None:
             replicates = table.complete_replicates(spec)[: 1 + context.config.final_seeds]
-            found[spec] = [float(r["accuracy"]) for r in replicates]
+            found[spec] = [float(r.get("quantized", {}).get(precision, r["accuracy"])) for r in replicates]
             continue
         values = [] if first.get(spec) is None else [float(first[spec])]  # type: ignore[arg-type]
         for evaluator in _seed_evaluators(context):
             evaluation = evaluator.lookup(spec)
-            if evaluation is not None and evaluation.status == "complete" and evaluation.accuracy is not None:
-                values.append(float(evaluation.accuracy))
+            accuracy = evaluation.accuracy_at(precision)[0] if evaluation is not None else None
+            if evaluation is not None and evaluation.status == "complete" and accuracy is not None:
+                values.append(float(accuracy))
         found[spec] = values
     return found

@@ -59,12 +59,12 @@ def joint_genes(config: SearchConfig) -> dict[str, list]:
     return {name: list(values) for name, values in config.hw_genes.model_dump().items() if values}
 
 
-def _constraints(hw: HardwareResult, evaluation: Evaluation | None, latency_budget_ms: float | None,
-                 accuracy_floor: float | None) -> list[float]:
+def _constraints(hw: HardwareResult, evaluation: Evaluation | None, accuracy: float | None,
+                 latency_budget_ms: float | None, accuracy_floor: float | None) -> list[float]:
     latency = 0.0
     if latency_budget_ms is not None:
         latency = (hw.total_ms if hw.total_ms is not None else NO_DESIGN_LATENCY_MS) - latency_budget_ms
-    accuracy = evaluation.accuracy if evaluation is not None and evaluation.accuracy is not None else 0.0
+    accuracy = accuracy if accuracy is not None else 0.0
     shortfall = (accuracy_floor - accuracy) if accuracy_floor is not None else 0.0
     failed = 1.0 if evaluation is not None and evaluation.status == "failed" else 0.0
     return [float(latency), 0.0 if hw.fits else 1.0, float(shortfall), failed]
@@ -133,13 +133,14 @@ class Objective:
             if attrs.get("spec") == spec and attrs.get("evaluation") not in (None, "none"):
                 return Evaluation(
                     status=attrs.get("status", "complete"),
-                    accuracy=attrs.get("accuracy"),
+                    accuracy=attrs.get("accuracy_fp32", attrs.get("accuracy")),
                     source="repeat",
                     reason=attrs.get("reason"),
                     metric=attrs.get("metric", ""),
                     cost_seconds=float(attrs.get("cost_seconds") or 0.0),
                     train_device=attrs.get("train_device"),
                     curve=list(attrs.get("curve") or []),
+                    quantized=dict(attrs.get("quantized_accuracy") or {}),
                 )
         return None
 
@@ -185,11 +186,12 @@ class Objective:
     def finish(
         self, trial: Trial, spec: str, hw: HardwareResult, evaluation: Evaluation | None, reason: str | None
     ) -> float | tuple[float, float]:
+        precision = ((hw.design or {}).get("settings") or {}).get("precision") or self.config.hardware.precision
         if evaluation is None:
-            status, accuracy = "rejected_hw", None
-        else:
-            status, accuracy = evaluation.status, evaluation.accuracy
-        constraints = _constraints(hw, evaluation, self.config.latency_budget_ms, self.config.accuracy_floor)
+            status, accuracy, measured_at = "rejected_hw", None, "fp32"
+        else:  # the accuracy of the network as this design computes it
+            status, (accuracy, measured_at) = evaluation.status, evaluation.accuracy_at(precision)
+        constraints = _constraints(hw, evaluation, accuracy, self.config.latency_budget_ms, self.config.accuracy_floor)
         record = TrialRecord(
             number=trial.number,
             strategy=self.plan.strategy,
@@ -198,6 +200,9 @@ class Objective:
             status=status,
             reason=reason or None,
             accuracy=accuracy,
+            accuracy_precision=measured_at,
+            accuracy_fp32=evaluation.accuracy if evaluation else None,
+            quantized_accuracy=dict(evaluation.quantized) if evaluation else {},
             feasible=is_feasible(status=status, accuracy=accuracy, fits=hw.fits, total_ms=hw.total_ms,
                                  latency_budget_ms=self.config.latency_budget_ms,
                                  accuracy_floor=self.config.accuracy_floor),

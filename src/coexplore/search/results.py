@@ -59,7 +59,9 @@ def baseline_record(context: SearchContext) -> TrialRecord:
     spec = context.baseline
     hw = context.hardware.best(spec)
     evaluation = context.evaluator.lookup(spec)
-    accuracy = evaluation.accuracy if evaluation is not None and evaluation.status == "complete" else None
+    precision = ((hw.design or {}).get("settings") or {}).get("precision") or context.config.hardware.precision
+    accuracy, measured_at = evaluation.accuracy_at(precision) if evaluation is not None else (None, "fp32")
+    accuracy = accuracy if evaluation is not None and evaluation.status == "complete" else None
     status = "complete" if accuracy is not None else "failed"
     if evaluation is None:
         reason = "the baseline was not evaluated"
@@ -74,6 +76,9 @@ def baseline_record(context: SearchContext) -> TrialRecord:
         status=status,
         reason=reason,
         accuracy=accuracy,
+        accuracy_precision=measured_at,
+        accuracy_fp32=evaluation.accuracy if accuracy is not None else None,
+        quantized_accuracy=dict(evaluation.quantized) if evaluation is not None else {},
         feasible=is_feasible(status=status, accuracy=accuracy, fits=hw.fits, total_ms=hw.total_ms,
                              latency_budget_ms=config.latency_budget_ms, accuracy_floor=config.accuracy_floor),
         train_seconds=evaluation.cost_seconds if evaluation is not None else 0.0,
@@ -111,7 +116,9 @@ def paper_tables(context: SearchContext, baseline: TrialRecord, candidates: list
     specs = [reference.spec for _, reference in references]
     for _, reference in references:
         specs += [r.spec for r in admitted(reference, candidates, config.max_accuracy_loss)[: config.topk]]
-    trained = {r.spec: r.accuracy for r in everything if r.status == "complete"}
+    # at the search's precision (with precision as a gene, a network's other precisions are not averaged)
+    trained = {r.spec: r.accuracy for r in everything
+               if r.status == "complete" and r.accuracy_precision in (config.hardware.precision, "fp32")}
     accuracies = seed_accuracies(context, specs, trained)
     tables = [compare_topk(reference, candidates, k=config.topk, strategy=strategy,
                            max_accuracy_loss=config.max_accuracy_loss, reference_label=label,

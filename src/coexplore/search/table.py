@@ -16,7 +16,11 @@ File format (JSON, schema 2; schema-1 tables, one training per network, load as 
     {"schema": 2, "kind": "coexplore-bench-table", "created": ISO, "space": {space config},
      "data": str, "train": {TrainConfig of replicate 0}, "train_key": str (its key), "metric": str,
      "entries": {spec: {"replicates": [{"seed", "status", "accuracy", "reason", "metric", "wall_s",
-                                        "device", "curve": [..], "params"}, ...]}}}
+                                        "device", "curve": [..], "params",
+                                        "quantized": {"int8": .., "int16": ..}}, ...]}}}
+`quantized` (the accuracy at the accelerator's integer precisions) is there when the table was built
+with `precisions`; a replay of a table without it uses the fp32 accuracy and its records say so
+(`TrialRecord.accuracy_precision`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +134,16 @@ class BenchTable:
         digest = hashlib.sha256(f"{int(seed)}\n{spec}\n{int(draw)}".encode()).digest()
         return found[int.from_bytes(digest[:8], "big") % len(found)]
 
-    def mean_accuracy(self, spec: str) -> float | None:
-        """Mean accuracy over the complete replicates (None when none completed): the verdict's value."""
-        accuracies = [float(r["accuracy"]) for r in self.complete_replicates(spec)]
+    def mean_accuracy(self, spec: str, precision: str = "fp32") -> float | None:
+        """Mean accuracy over the complete replicates (None when none completed): the verdict's value.
+        At an integer `precision`, each replicate's quantised accuracy where stored, else its fp32 one."""
+        accuracies = [float((r.get("quantized") or {}).get(precision, r["accuracy"])) for r in self.complete_replicates(spec)]
         return statistics.fmean(accuracies) if accuracies else None
+
+    def precisions(self) -> set[str]:
+        """The integer precisions every complete replicate has a quantised accuracy for."""
+        found = [set(r.get("quantized") or {}) for spec in self.entries for r in self.complete_replicates(spec)]
+        return set.intersection(*found) if found else set()
 
     def mean_entry(self, spec: str) -> dict[str, Any] | None:
         """The network as one schema-1 style entry: mean accuracy, mean curve and mean cost over its
@@ -218,14 +229,18 @@ Job = tuple[str, int]  # (spec, training seed)
 Trainer = Callable[[str, int, str, dict[str, Any]], Replicate]
 
 
-def train_replicate(spec: str, seed: int, data: str, train_options: dict[str, Any]) -> Replicate:
-    """One network, one training with `seed`; never raises for NaN / OOM (the trainer reports them)."""
+def train_replicate(spec: str, seed: int, data: str, train_options: dict[str, Any],
+                    precisions: tuple[str, ...] = ()) -> Replicate:
+    """One network, one training with `seed`, scored at each of `precisions` too; never raises for
+    NaN / OOM (the trainer reports them)."""
     from coexplore.pose.train_config import TrainConfig
     from coexplore.pose.trainer import train
     from coexplore.search.networks import hourglass_network
 
     config = TrainConfig.from_options(**{**train_options, "seed": seed})
-    result = train(hourglass_network(spec), data, config, progress=False)
+    quantized_options = {"precisions": precisions} if precisions else {}  # fp32 tables: the call as before
+    result = train(hourglass_network(spec), data, config, progress=False, **quantized_options)
+    quantized = {"quantized": dict(result.quantized_accuracy)} if precisions else {}
     return {
         "seed": seed,
         "status": result.status,
@@ -236,6 +251,7 @@ def train_replicate(spec: str, seed: int, data: str, train_options: dict[str, An
         "device": result.device or None,
         "curve": [float(p["val_accuracy"]) for p in result.curve if "val_accuracy" in p],
         "params": int(result.params),
+        **quantized,
     }
 
 
@@ -249,11 +265,13 @@ def build_table(
     workers: int = 1,
     on_entry: OnReplicate | None = None,
     trainer: Trainer = train_replicate,
+    precisions: tuple[str, ...] = (),
 ) -> BenchTable:
     """Train every network of `space` `seeds` times (seeds train.seed .. train.seed + seeds - 1) and
     store every training in `out`; an existing `out` is resumed: only missing replicates train.
     Jobs run replicate by replicate (all networks once, then all again), so a partial table is
-    usable early. `trainer` is the training function (tests pass a fake)."""
+    usable early. `trainer` is the training function (tests pass a fake). `precisions` ("int8",
+    "int16"): each training is also scored at them (one cheap quantised evaluation each)."""
     from coexplore.pose.train_config import TrainConfig
 
     if seeds < 1:
@@ -278,6 +296,8 @@ def build_table(
     wanted = [(spec, config.seed + k) for k in range(seeds) for spec in specs]
     todo = [(spec, seed) for spec, seed in wanted if seed not in table.seeds_of(spec)]
     done = len(wanted) - len(todo)
+    if precisions:
+        trainer = partial(trainer, precisions=tuple(precisions))
     for replicate_spec, replicate in _run_trainings(todo, data, train_dict, workers, trainer):
         table.entries.setdefault(replicate_spec, {"replicates": []})["replicates"].append(replicate)
         table.metric = table.metric or replicate.get("metric", "")
@@ -290,7 +310,7 @@ def build_table(
 
 def _differences(table: BenchTable, space: dict[str, Any], data: str, config: Any) -> str:
     """What differs between the stored table and this build, e.g. "train.epochs 3 (table) ≠ 4"."""
-    from coexplore.pose.train_config import BOOKKEEPING_FIELDS
+    from coexplore.pose.train_config import BOOKKEEPING_FIELDS, LATER_FIELDS_DEFAULTS
 
     stored, wanted = _genes(table.space), _genes(space)
     found = [f"space.{k} {stored.get(k)} (table) ≠ {wanted.get(k)}" for k in sorted(stored.keys() | wanted.keys())
@@ -299,7 +319,7 @@ def _differences(table: BenchTable, space: dict[str, Any], data: str, config: An
         found.append(f"data {table.data} (table) ≠ {data}")
     now = config.model_dump(mode="json")
     found += [f"train.{k} {table.train.get(k)} (table) ≠ {now.get(k)}" for k in sorted(now)
-              if k not in BOOKKEEPING_FIELDS and table.train.get(k) != now.get(k)]  # fmt: skip
+              if k not in BOOKKEEPING_FIELDS and table.train.get(k, LATER_FIELDS_DEFAULTS.get(k)) != now.get(k)]  # fmt: skip
     return "; ".join(found) or "the training config's key"
 
 

@@ -128,11 +128,13 @@ def paper_tables(context: SearchContext, baseline: TrialRecord, candidates: list
 
 def retrain_targets(results: RunResults) -> list[str]:
     """What the final seeds retrain: the baseline (unless its training failed: no table can use
-    it), the most accurate feasible network and the top-k designs against the baseline."""
+    it), the most accurate feasible network, and the designs of both top-k tables (every row
+    printed as mean ± SD has its retrainings)."""
     specs = [results.baseline.spec] if results.baseline.accuracy is not None else []
     specs += [row.spec for row in results.topk.rows]
     if results.topk_vs_best is not None and results.topk_vs_best.reference_spec:
         specs.append(results.topk_vs_best.reference_spec)
+        specs += [row.spec for row in results.topk_vs_best.rows]
     return list(dict.fromkeys(specs))
 
 

@@ -101,8 +101,9 @@ class DSEResult:
 
 
 def explore(workload: Workload, device: Device | str, settings: DesignSettings = DesignSettings(), *,
-            top_k: int = 10, progress: bool = False) -> DSEResult:
-    """Evaluate every legal design of the space and return the best, the top arrays and the front."""
+            top_k: int = 10, progress: bool = False, best_only: bool = False) -> DSEResult:
+    """Evaluate every legal design of the space and return the best, the top arrays and the front
+    (`best_only`: the best alone, which is all the weight-organisation search compares)."""
     if settings.explore_weight_stages:
         return _fastest_weight_stage(workload, device, settings, top_k=top_k, progress=progress)
     started = time.perf_counter()
@@ -134,8 +135,9 @@ def explore(workload: Workload, device: Device | str, settings: DesignSettings =
     if len(found["cycles"]):
         best = design_at(best_index(found, space))
         best_cost = cost_of(best)
-        top = [design_at(i) for i in top_arrays(found, space, top_k)]
-        front = [design_at(i) for i in pareto(found)]
+        if not best_only:
+            top = [design_at(i) for i in top_arrays(found, space, top_k)]
+            front = [design_at(i) for i in pareto(found)]
     return DSEResult(
         workload=workload.name, device=dev.name, settings=settings, clock_mhz=target.clock_mhz,
         best=best, best_cost=best_cost, front_designs=front, top_designs=top,
@@ -148,16 +150,16 @@ def explore(workload: Workload, device: Device | str, settings: DesignSettings =
 
 def _fastest_weight_stage(workload: Workload, device: Device | str, settings: DesignSettings, *,
                           top_k: int, progress: bool) -> DSEResult:
-    """The DSE once per weight-buffer organisation (`weight_stage_cycles`), keeping the run with the
+    """The DSE once per weight-buffer organisation (`weight_stage_cycles`), keeping the one with the
     fastest design (ties go to fewer stages: Zhang's banks first). The stage count changes every
     bank's shape, so it is a sweep of its own, not an axis of the broadcast grid; the result's top
-    and front are those of the chosen organisation."""
+    and front are those of the chosen organisation, built once (per-layer tiles make them costly)."""
     started = time.perf_counter()
-    runs = [explore(workload, device, settings.model_copy(update={"weight_stage_cycles": q,
-                                                                   "explore_weight_stages": False}),
-                    top_k=top_k, progress=progress)
-            for q in WEIGHT_STAGES]
-    chosen = min(runs, key=lambda run: run.best_cost.total_ms if run.best_cost else float("inf"))
+    stages = [settings.model_copy(update={"weight_stage_cycles": q, "explore_weight_stages": False})
+              for q in WEIGHT_STAGES]
+    runs = [explore(workload, device, stage, best_only=True, progress=progress) for stage in stages]
+    fastest = min(range(len(runs)), key=lambda i: runs[i].best_cost.total_ms if runs[i].best_cost else float("inf"))
+    chosen = explore(workload, device, stages[fastest], top_k=top_k, progress=progress)
     return replace(chosen, n_designs=sum(run.n_designs for run in runs), n_fitting=sum(run.n_fitting for run in runs),
                    seconds=time.perf_counter() - started,
                    space={**chosen.space, "weight_stages": list(WEIGHT_STAGES),
